@@ -1,0 +1,45 @@
+// Holds every live Endpoint by id so that routing tables built one after another share them
+// (in-flight counts, health and connection pools survive a table swap).
+import { Endpoint, type UpstreamTimeouts } from './endpoint.js';
+
+export interface EndpointSpec {
+  /** Stable id: an instance id, or the address for static targets. */
+  id: string;
+  address: string;
+  weight: number;
+}
+
+export class EndpointRegistry {
+  private readonly byId = new Map<string, Endpoint>();
+
+  /** The endpoint for a spec, created on first use; its weight follows the latest spec. */
+  ensure(spec: EndpointSpec, timeouts: UpstreamTimeouts): Endpoint {
+    let endpoint = this.byId.get(spec.id);
+    if (endpoint === undefined || endpoint.address !== spec.address) {
+      endpoint = new Endpoint(spec.id, spec.address, spec.weight, timeouts);
+      this.byId.set(spec.id, endpoint);
+    }
+    endpoint.weight = spec.weight;
+    return endpoint;
+  }
+
+  get(id: string): Endpoint | undefined {
+    return this.byId.get(id);
+  }
+
+  all(): IterableIterator<Endpoint> {
+    return this.byId.values();
+  }
+
+  /** Forgets an endpoint and closes its connections; call after it has drained. */
+  async retire(endpoint: Endpoint): Promise<void> {
+    if (this.byId.get(endpoint.id) === endpoint) this.byId.delete(endpoint.id);
+    await endpoint.pool.destroy();
+  }
+
+  async closeAll(): Promise<void> {
+    const endpoints = [...this.byId.values()];
+    this.byId.clear();
+    await Promise.all(endpoints.map((e) => e.pool.destroy()));
+  }
+}

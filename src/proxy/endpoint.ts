@@ -1,0 +1,104 @@
+// An endpoint is an instance as the proxy sees it: address, weight, health, in-flight count, draining flag.
+// It outlives routing tables: a table swap reuses the Endpoint objects of instances that stay.
+import { Pool } from 'undici';
+import { stickyKeyFor } from './hashing.js';
+
+/** Something in flight on an endpoint that a drain may have to cut at its deadline. */
+export interface Cuttable {
+  /** Ends the exchange now: HTTP closes the client connection, a WebSocket sends close 1001 first. */
+  cut(): void;
+}
+
+export interface UpstreamTimeouts {
+  connect: number;
+  /** Upstream keep-alive idle time; below the app's own (commonly 5 s) so the app never closes first. */
+  keepAlive: number;
+}
+
+/** Floor of the slow-start ramp, so a fresh endpoint still gets some traffic to prove itself. */
+const SLOW_START_FLOOR = 0.1;
+
+export class Endpoint {
+  /** Opaque id that is safe to show to clients (sticky cookies); never the address. */
+  readonly stickyKey: string;
+  readonly pool: Pool;
+
+  weight: number;
+  /** Requests and WebSockets currently using this endpoint. */
+  inFlight = 0;
+  /** Set by the active health checker; false until a check has passed (invariant 1). */
+  healthy = false;
+  healthySince = 0;
+  slowStartMs = 0;
+  /** Passive outlier detection state. */
+  ejectedUntil = 0;
+  ejectionCount = 0;
+  consecutiveFailures = 0;
+  /** Out of rotation for good: it only finishes what it has. */
+  draining = false;
+  readonly active = new Set<Cuttable>();
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly id: string,
+    readonly address: string,
+    weight: number,
+    timeouts: UpstreamTimeouts,
+  ) {
+    this.weight = weight;
+    this.stickyKey = stickyKeyFor(id);
+    this.pool = new Pool(`http://${address}`, {
+      connectTimeout: timeouts.connect,
+      keepAliveTimeout: timeouts.keepAlive,
+      keepAliveMaxTimeout: timeouts.keepAlive,
+      // Trust the app's own keep-alive hint only with a margin, to avoid reusing a socket it is closing.
+      keepAliveTimeoutThreshold: 1000,
+      pipelining: 1,
+    });
+  }
+
+  /** True when new requests may be sent here. */
+  isAvailable(now: number): boolean {
+    return this.healthy && !this.draining && this.ejectedUntil <= now;
+  }
+
+  /** Weight after slow start: ramps linearly from 10% to 100% over slowStartMs after becoming healthy. */
+  effectiveWeight(now: number): number {
+    if (this.slowStartMs <= 0) return this.weight;
+    const elapsed = now - this.healthySince;
+    if (elapsed >= this.slowStartMs) return this.weight;
+    return this.weight * Math.max(SLOW_START_FLOOR, elapsed / this.slowStartMs);
+  }
+
+  markHealthy(now: number): void {
+    if (!this.healthy) {
+      this.healthy = true;
+      this.healthySince = now;
+    }
+  }
+
+  markUnhealthy(): void {
+    this.healthy = false;
+  }
+
+  acquire(exchange: Cuttable): void {
+    this.inFlight++;
+    this.active.add(exchange);
+  }
+
+  release(exchange: Cuttable): void {
+    if (!this.active.delete(exchange)) return;
+    this.inFlight--;
+    if (this.inFlight === 0 && this.idleWaiters.length > 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const wake of waiters) wake();
+    }
+  }
+
+  /** Resolves when nothing is in flight. */
+  whenIdle(): Promise<void> {
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+}

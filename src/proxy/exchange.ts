@@ -1,0 +1,286 @@
+// One client request through the proxy: pick a release and an endpoint, stream the request up and the
+// response down with backpressure, retry only when it is safe (invariant 5), and report the outcome.
+// It is its own undici dispatch handler, so a request allocates one object for all of that.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { recordFailure, recordSuccess } from '../health/outlier.js';
+import { chooseEndpoint, type Routed } from './choose-endpoint.js';
+import { readCookie, setCookieValue } from './cookies.js';
+import type { Cuttable, Endpoint } from './endpoint.js';
+import {
+  classifyUpstreamError,
+  errorBody,
+  errorCodeFor,
+  statusOf,
+  type ProxyErrorCode,
+  type UpstreamFailure,
+} from './errors.js';
+import { clientResponseHeaders, upstreamRequestHead } from './forward-headers.js';
+import { stripPathPrefix } from './host-router.js';
+import type { ProxyContext } from './proxy-context.js';
+import type { ReleaseRoute, ServiceRoute } from './routing-table.js';
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export class Exchange implements Dispatcher.DispatchHandler, Cuttable, Routed {
+  readonly startedAt = performance.now();
+  service: ServiceRoute | null = null;
+  release: ReleaseRoute | null = null;
+  endpoint: Endpoint | null = null;
+  requestId = '';
+  status = 0;
+  bytesOut = 0;
+  retries = 0;
+  errorCode: ProxyErrorCode | null = null;
+  failure: UpstreamFailure | null = null;
+  durationMs = 0;
+  /** Set when a drain deadline closed this exchange. */
+  wasCut = false;
+
+  private headers: string[] = [];
+  private path = '';
+  private hasBody = false;
+  private tried: Endpoint[] | null = null;
+  private connected = false;
+  private abortUpstream: ((err?: Error) => void) | null = null;
+  private resumeUpstream: (() => void) | null = null;
+  private upstreamDone = true;
+  private finished = false;
+  private stickyCookie: string | null = null;
+
+  constructor(
+    private readonly ctx: ProxyContext,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    private readonly expectsContinue: boolean,
+  ) {}
+
+  start(): void {
+    const { req, res, ctx } = this;
+    res.once('close', () => this.onClientClose());
+    // Invariant 6: one table for the whole exchange, retries included.
+    const table = ctx.table;
+    const url = req.url ?? '/';
+    const head = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress ?? '', ctx.proto, false);
+    this.requestId = head.requestId;
+    if (head.badRequest !== null) return this.respondError('bad_request', true);
+    const service = table.match(req.headers.host, url);
+    if (service === undefined) return this.respondError('no_route', this.hasUnreadBody());
+    this.service = service;
+    this.headers = head.headers;
+    this.path = service.match.stripPrefix ? stripPathPrefix(url, service.match.pathPrefix) : url;
+    if (!this.checkBodySize()) return;
+    this.hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    const now = Date.now();
+    service.retryBudget.recordRequest(now);
+    const release = service.pickRelease(req);
+    this.release = release ?? null;
+    this.attempt(now);
+  }
+
+  /** Answers with a proxy error before any routing (e.g. a URI over the length limit). */
+  refuse(code: ProxyErrorCode): void {
+    this.res.once('close', () => this.onClientClose());
+    this.respondError(code, this.hasUnreadBody());
+  }
+
+  /** Closes the client connection now (drain deadline). */
+  cut(): void {
+    this.wasCut = true;
+    this.abortUpstream?.();
+    this.res.destroy();
+  }
+
+  private attempt(now: number): void {
+    const endpoint = this.pickEndpoint(now);
+    if (endpoint === undefined) return this.respondError('no_healthy_endpoint', this.hasUnreadBody());
+    const service = this.service!;
+    this.endpoint = endpoint;
+    this.connected = false;
+    this.upstreamDone = false;
+    endpoint.acquire(this);
+    if (this.expectsContinue && this.retries === 0) this.res.writeContinue();
+    const { timeouts } = service.policy;
+    endpoint.pool.dispatch(
+      {
+        path: this.path,
+        method: this.req.method as Dispatcher.HttpMethod,
+        headers: this.headers,
+        body: this.hasBody ? this.req : null,
+        headersTimeout: timeouts.response,
+        bodyTimeout: timeouts.idle,
+      },
+      this,
+    );
+  }
+
+  get triedEndpoints(): readonly Endpoint[] | null {
+    return this.tried;
+  }
+
+  private pickEndpoint(now: number): Endpoint | undefined {
+    const service = this.service!;
+    const endpoint = chooseEndpoint(service, this, now);
+    const sticky = service.policy.sticky;
+    // Set the cookie when it changes, and on every response when it has a ttl (a sliding expiry).
+    if (
+      endpoint !== undefined &&
+      sticky !== null &&
+      (sticky.ttlMs !== undefined || readCookie(this.req.headers.cookie, sticky.cookie) !== endpoint.stickyKey)
+    ) {
+      this.stickyCookie = setCookieValue(sticky.cookie, endpoint.stickyKey, sticky.ttlMs);
+    }
+    return endpoint;
+  }
+
+  // undici handler: called just before the request is written to an upstream socket.
+  onConnect(abort: (err?: Error) => void): void {
+    // The client may have left while the request waited in the pool's queue.
+    if (this.finished) return abort();
+    this.connected = true;
+    this.abortUpstream = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (statusCode < 200) return true; // informational responses stay between proxy and app
+    const { res, endpoint } = this;
+    this.status = statusCode;
+    this.resumeUpstream = resume;
+    if (this.ctx.stopping) res.shouldKeepAlive = false;
+    if (statusCode >= 500) this.recordUpstreamFailure();
+    else recordSuccess(endpoint!);
+    const headers = clientResponseHeaders(rawHeaders, this.ctx.dropServerHeader, this.requestId);
+    if (this.stickyCookie !== null) headers.push('set-cookie', this.stickyCookie);
+    try {
+      if (statusText) res.writeHead(statusCode, statusText, headers);
+      else res.writeHead(statusCode, headers);
+    } catch {
+      // The app sent a header Node refuses to forward (control characters): not a valid response.
+      this.abortUpstream?.();
+      this.status = 0;
+      this.respondError('upstream_bad_response', false);
+      return false;
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.bytesOut += chunk.length;
+    if (this.res.write(chunk)) return true;
+    this.res.once('drain', this.resumeUpstream!);
+    return false;
+  }
+
+  onComplete(): void {
+    this.upstreamDone = true;
+    this.endpoint!.release(this);
+    this.res.end();
+    this.finish();
+  }
+
+  onError(err: Error): void {
+    this.upstreamDone = true;
+    const endpoint = this.endpoint!;
+    endpoint.release(this);
+    if (this.finished) return;
+    const failure = classifyUpstreamError(err);
+    this.failure = failure;
+    if (failure === 'aborted') return this.finish();
+    if (failure === 'connect' || failure === 'reset') this.recordUpstreamFailure();
+    if (this.res.headersSent) {
+      // Mid-response: closing the connection is the only honest way to say the body is incomplete.
+      this.res.destroy();
+      return this.finish();
+    }
+    if (this.mayRetry(failure)) {
+      (this.tried ??= []).push(endpoint);
+      this.retries++;
+      return this.attempt(Date.now());
+    }
+    this.respondError(errorCodeFor(failure, err), this.hasUnreadBody());
+  }
+
+  /** Invariant 5: never replay a request that may have reached an app, unless it is idempotent. */
+  private mayRetry(failure: UpstreamFailure): boolean {
+    const service = this.service!;
+    if (this.retries >= service.policy.retries) return false;
+    const neverSent = !this.connected && failure === 'connect';
+    const idempotentRetry = IDEMPOTENT.has(this.req.method ?? '') && !this.hasBody;
+    if (!neverSent && !idempotentRetry) return false;
+    return service.retryBudget.tryRetry(Date.now());
+  }
+
+  private recordUpstreamFailure(): void {
+    const endpoint = this.endpoint!;
+    const peers = this.release?.endpoints ?? [endpoint];
+    const ejectedFor = recordFailure(endpoint, peers, this.service!.policy.outlier, Date.now());
+    if (ejectedFor > 0) this.ctx.events.onEjected(this.service!.name, endpoint, ejectedFor);
+  }
+
+  private onClientClose(): void {
+    if (this.finished) return;
+    // The client went away before the response was complete: stop the upstream side too.
+    if (!this.upstreamDone) this.abortUpstream?.();
+    this.finish();
+  }
+
+  private checkBodySize(): boolean {
+    const max = this.ctx.limits.maxBodySize;
+    if (max <= 0) return true;
+    const declared = this.req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > max) {
+      this.respondError('body_too_large', true);
+      return false;
+    }
+    if (this.req.headers['transfer-encoding'] !== undefined) {
+      let received = 0;
+      this.req.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > max && !this.finished) {
+          this.abortUpstream?.();
+          this.respondError('body_too_large', true);
+        }
+      });
+    }
+    return true;
+  }
+
+  private hasUnreadBody(): boolean {
+    return !this.req.complete && (this.req.headers['transfer-encoding'] !== undefined || this.req.headers['content-length'] !== undefined);
+  }
+
+  /** Answers with the proxy's own error; `close` ends the connection (the request body was not read). */
+  private respondError(code: ProxyErrorCode, close: boolean): void {
+    this.errorCode = code;
+    const { res } = this;
+    if (res.headersSent) {
+      res.destroy();
+      return this.finish();
+    }
+    this.status = statusOf(code);
+    const { contentType, body } = errorBody(code, this.req.headers.accept, this.requestId || undefined);
+    const headers: string[] = [
+      'content-type',
+      contentType,
+      'content-length',
+      String(Buffer.byteLength(body)),
+      'x-switchyard-error',
+      code,
+    ];
+    if (this.requestId) headers.push('x-request-id', this.requestId);
+    if (close) {
+      headers.push('connection', 'close');
+      res.shouldKeepAlive = false;
+    }
+    res.writeHead(this.status, headers);
+    res.end(this.req.method === 'HEAD' ? undefined : body);
+    this.finish();
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.durationMs = performance.now() - this.startedAt;
+    this.ctx.observer.onExchangeEnd(this);
+  }
+}

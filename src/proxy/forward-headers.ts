@@ -1,0 +1,156 @@
+// Header rewriting in both directions: drop hop-by-hop headers (and the names Connection lists), add
+// X-Forwarded-*, keep or generate X-Request-Id, and refuse ambiguous requests (request smuggling).
+import { randomUUID } from 'node:crypto';
+
+export interface UpstreamRequestHead {
+  headers: string[];
+  requestId: string;
+  /** Why the request must be refused with 400, or null. */
+  badRequest: string | null;
+}
+
+const MAX_REQUEST_ID_LENGTH = 200;
+const REQUEST_ID = /^[\x21-\x7e]+$/;
+
+/** True for headers that describe one connection and must not cross the proxy. */
+export function isHopByHop(lowerName: string): boolean {
+  switch (lowerName) {
+    case 'connection':
+    case 'keep-alive':
+    case 'te':
+    case 'trailer':
+    case 'transfer-encoding':
+    case 'upgrade':
+      return true;
+    default:
+      return lowerName.startsWith('proxy-');
+  }
+}
+
+/** Extra header names a Connection header marks as hop-by-hop ("close" and "keep-alive" are not names). */
+function connectionListed(value: string): string[] | null {
+  let listed: string[] | null = null;
+  for (const token of value.split(',')) {
+    const name = token.trim().toLowerCase();
+    if (name === '' || name === 'close' || name === 'keep-alive') continue;
+    (listed ??= []).push(name);
+  }
+  return listed;
+}
+
+function listedByConnection(raw: readonly string[]): string[] | null {
+  let listed: string[] | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 10 && name.toLowerCase() === 'connection') {
+      const more = connectionListed(raw[i + 1]!);
+      if (more) (listed ??= []).push(...more);
+    }
+  }
+  return listed;
+}
+
+/**
+ * The headers to send upstream for a request's raw headers. `upgrade` keeps Connection/Upgrade for a
+ * WebSocket handshake (the tunnel needs them).
+ */
+export function upstreamRequestHead(
+  raw: readonly string[],
+  clientIp: string,
+  proto: string,
+  upgrade: boolean,
+): UpstreamRequestHead {
+  const listed = listedByConnection(raw);
+  const headers: string[] = [];
+  let host: string | null = null;
+  let hostCount = 0;
+  let hasContentLength = false;
+  let hasTransferEncoding = false;
+  let forwardedFor: string | null = null;
+  let requestId: string | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    const lower = name.toLowerCase();
+    switch (lower) {
+      case 'host':
+        hostCount++;
+        host = value;
+        headers.push(name, value);
+        continue;
+      case 'content-length':
+        hasContentLength = true;
+        headers.push(name, value);
+        continue;
+      case 'transfer-encoding':
+        hasTransferEncoding = true;
+        continue;
+      case 'x-forwarded-for':
+        forwardedFor = forwardedFor === null ? value : `${forwardedFor}, ${value}`;
+        continue;
+      case 'x-forwarded-proto':
+      case 'x-forwarded-host':
+      case 'expect':
+        continue;
+      case 'x-request-id':
+        if (requestId === null && value.length <= MAX_REQUEST_ID_LENGTH && REQUEST_ID.test(value)) requestId = value;
+        continue;
+      case 'connection':
+      case 'upgrade':
+        if (upgrade) headers.push(name, value);
+        continue;
+    }
+    if (isHopByHop(lower) || (listed !== null && listed.includes(lower))) continue;
+    headers.push(name, value);
+  }
+  requestId ??= randomUUID();
+  headers.push(
+    'x-forwarded-for',
+    forwardedFor === null ? clientIp : `${forwardedFor}, ${clientIp}`,
+    'x-forwarded-proto',
+    proto,
+    'x-request-id',
+    requestId,
+  );
+  if (host !== null) headers.push('x-forwarded-host', host);
+  let badRequest: string | null = null;
+  if (hostCount > 1) badRequest = 'more than one Host header';
+  else if (hasContentLength && hasTransferEncoding) badRequest = 'both Content-Length and Transfer-Encoding';
+  return { headers, requestId, badRequest };
+}
+
+/**
+ * The headers to send to the client for an upstream response's raw headers (latin1 keeps the bytes as
+ * they came); the request id is echoed when the app did not set one.
+ */
+export function clientResponseHeaders(raw: readonly Buffer[], dropServer: boolean, requestId: string): string[] {
+  const headers: string[] = [];
+  let listed: string[] | null = null;
+  let sawRequestId = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toString('latin1');
+    const lower = name.toLowerCase();
+    const value = raw[i + 1]!.toString('latin1');
+    if (isHopByHop(lower)) {
+      if (lower === 'connection') {
+        const more = connectionListed(value);
+        if (more) (listed ??= []).push(...more);
+      }
+      continue;
+    }
+    if (dropServer && lower === 'server') continue;
+    if (lower === 'x-request-id') sawRequestId = true;
+    headers.push(name, value);
+  }
+  const result = listed === null ? headers : removeNames(headers, listed);
+  if (!sawRequestId) result.push('x-request-id', requestId);
+  return result;
+}
+
+function removeNames(headers: string[], lowerNames: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    if (!lowerNames.includes(headers[i]!.toLowerCase())) kept.push(headers[i]!, headers[i + 1]!);
+  }
+  return kept;
+}

@@ -1,0 +1,53 @@
+// The client-facing HTTP server: strict parsing, limits and timeouts, and a handler per request,
+// 100-continue and WebSocket upgrade.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { errorBody, statusOf, type ProxyErrorCode } from './errors.js';
+
+export interface ServerLimits {
+  headersTimeout: number;
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  maxHeaderSize: number;
+  maxConnections: number;
+}
+
+export interface ListenerHandlers {
+  onRequest(req: IncomingMessage, res: ServerResponse, expectsContinue: boolean): void;
+  onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+}
+
+export function createListener(limits: ServerLimits, handlers: ListenerHandlers): Server {
+  const server = createServer({
+    maxHeaderSize: limits.maxHeaderSize,
+    requestTimeout: limits.requestTimeout,
+    headersTimeout: Math.min(limits.headersTimeout, limits.requestTimeout || Infinity),
+    keepAliveTimeout: limits.keepAliveTimeout,
+    insecureHTTPParser: false,
+    requireHostHeader: true,
+  });
+  server.maxConnections = limits.maxConnections;
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => handlers.onRequest(req, res, false));
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => handlers.onRequest(req, res, true));
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => handlers.onUpgrade(req, socket, head));
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket));
+  return server;
+}
+
+/** Malformed or too slow requests: answer with a status that says which, then close. */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  let code: ProxyErrorCode = 'bad_request';
+  if (err.code === 'HPE_HEADER_OVERFLOW') code = 'headers_too_large';
+  else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') code = 'request_timeout';
+  const status = statusOf(code);
+  const { contentType, body } = errorBody(code, undefined);
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : status === 408 ? 'Request Timeout' : 'Request Header Fields Too Large'}\r\n` +
+      `content-type: ${contentType}\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-switchyard-error: ${code}\r\n` +
+      `connection: close\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,32 @@
+// What an exchange needs from the proxy around it: the current table, settings, and where to report.
+import type { Endpoint } from './endpoint.js';
+import type { Exchange } from './exchange.js';
+import type { RoutingTable } from './routing-table.js';
+import type { WebSocketTunnel } from './websocket-tunnel.js';
+
+export interface ExchangeObserver {
+  /** Called once per request, when it ends for any reason. Must not throw or block. */
+  onExchangeEnd(exchange: Exchange): void;
+  /** Called once per WebSocket tunnel when it closes. */
+  onTunnelEnd?(tunnel: WebSocketTunnel): void;
+}
+
+export interface ProxyEvents {
+  onEjected(service: string, endpoint: Endpoint, forMs: number): void;
+}
+
+export interface ProxyLimits {
+  /** Request bodies above this many bytes get 413; 0 = unlimited. */
+  maxBodySize: number;
+}
+
+export interface ProxyContext {
+  readonly table: RoutingTable;
+  readonly proto: string;
+  readonly dropServerHeader: boolean;
+  readonly limits: ProxyLimits;
+  readonly observer: ExchangeObserver;
+  readonly events: ProxyEvents;
+  /** True once a graceful stop began: responses close their connection. */
+  readonly stopping: boolean;
+}

@@ -1,0 +1,194 @@
+// The routing table: an immutable snapshot of services → split → releases → endpoints, built from a
+// plain spec and swapped atomically (invariant 6). The controller is its only writer.
+import type { IncomingMessage } from 'node:http';
+import type { OutlierPolicy } from '../health/outlier.js';
+import { createBalancer, type BalanceAlgorithm, type Balancer } from './balancers/index.js';
+import { readCookie } from './cookies.js';
+import type { Endpoint } from './endpoint.js';
+import type { EndpointRegistry, EndpointSpec } from './endpoint-registry.js';
+import { fnv1a } from './hashing.js';
+import { HostRouter, type RouteMatch } from './host-router.js';
+import { RetryBudget, type RetryBudgetPolicy } from './retry-budget.js';
+import { compileRule, type CompiledRule, type RouteRule } from './route-rules.js';
+
+export type HashKey = { kind: 'header'; name: string } | { kind: 'cookie'; name: string } | { kind: 'ip' };
+
+export interface ServicePolicy {
+  balance: BalanceAlgorithm;
+  hashKey: HashKey | null;
+  /** Session affinity to an instance. */
+  sticky: { cookie: string; ttlMs?: number } | null;
+  timeouts: { connect: number; response: number; idle: number; keepAlive: number };
+  retries: number;
+  retryBudget: RetryBudgetPolicy;
+  outlier: OutlierPolicy;
+  slowStartMs: number;
+}
+
+export interface ReleaseSpec {
+  name: string;
+  /** Share of unpinned traffic, 0-100 (relative to the other releases). */
+  weight: number;
+  endpoints: EndpointSpec[];
+}
+
+export interface ServiceSpec {
+  name: string;
+  match: RouteMatch & { stripPrefix: boolean };
+  policy: ServicePolicy;
+  releases: ReleaseSpec[];
+  rules: RouteRule[];
+}
+
+export interface TableSpec {
+  services: ServiceSpec[];
+}
+
+export class ReleaseRoute {
+  readonly balancer: Balancer;
+  private readonly bySticky: Map<string, Endpoint> | null;
+
+  constructor(
+    readonly service: string,
+    readonly name: string,
+    readonly weight: number,
+    readonly endpoints: readonly Endpoint[],
+    policy: ServicePolicy,
+  ) {
+    this.balancer = createBalancer(policy.balance, endpoints);
+    this.bySticky = policy.sticky ? new Map(endpoints.map((e) => [e.stickyKey, e])) : null;
+  }
+
+  endpointForStickyKey(key: string): Endpoint | undefined {
+    return this.bySticky?.get(key);
+  }
+}
+
+export class ServiceRoute {
+  readonly releases: readonly ReleaseRoute[];
+  private readonly byName: Map<string, ReleaseRoute>;
+  private readonly rules: readonly CompiledRule[];
+  /** Smooth weighted round-robin state over releases: exact shares at any weight. */
+  private readonly current: Float64Array;
+  private readonly single: ReleaseRoute | null;
+
+  constructor(
+    readonly name: string,
+    readonly match: ServiceSpec['match'],
+    readonly policy: ServicePolicy,
+    releases: readonly ReleaseRoute[],
+    rules: readonly RouteRule[],
+    readonly retryBudget: RetryBudget,
+  ) {
+    this.releases = releases;
+    this.byName = new Map(releases.map((r) => [r.name, r]));
+    this.rules = rules.filter((r) => this.byName.has(r.release)).map(compileRule);
+    this.current = new Float64Array(releases.length);
+    this.single = releases.length === 1 && this.rules.length === 0 ? releases[0]! : null;
+  }
+
+  release(name: string): ReleaseRoute | undefined {
+    return this.byName.get(name);
+  }
+
+  /** Rules first, then weights. */
+  pickRelease(req: IncomingMessage): ReleaseRoute | undefined {
+    if (this.single !== null) return this.single;
+    for (const rule of this.rules) {
+      if (rule.test(req)) return this.byName.get(rule.release);
+    }
+    return this.pickByWeight();
+  }
+
+  /** Another release with traffic, for when the chosen one has no available endpoint. */
+  fallbackRelease(tried: ReleaseRoute, now: number): ReleaseRoute | undefined {
+    for (const release of this.releases) {
+      if (release === tried || release.weight <= 0) continue;
+      if (release.endpoints.some((e) => e.isAvailable(now))) return release;
+    }
+    return undefined;
+  }
+
+  hashKeyOf(req: IncomingMessage): number {
+    const key = this.policy.hashKey;
+    if (key === null || key.kind === 'ip') return fnv1a(req.socket.remoteAddress ?? '');
+    if (key.kind === 'cookie') return fnv1a(readCookie(req.headers.cookie, key.name) ?? '');
+    const value = req.headers[key.name];
+    return fnv1a(Array.isArray(value) ? (value[0] ?? '') : (value ?? ''));
+  }
+
+  private pickByWeight(): ReleaseRoute | undefined {
+    const { releases, current } = this;
+    let total = 0;
+    let best = -1;
+    for (let i = 0; i < releases.length; i++) {
+      const weight = releases[i]!.weight;
+      if (weight <= 0) continue;
+      current[i]! += weight;
+      total += weight;
+      if (best < 0 || current[i]! > current[best]!) best = i;
+    }
+    if (best < 0) return undefined;
+    current[best]! -= total;
+    return releases[best];
+  }
+}
+
+export class RoutingTable {
+  readonly services: ReadonlyMap<string, ServiceRoute>;
+  private readonly router: HostRouter<ServiceRoute>;
+
+  constructor(
+    readonly version: number,
+    services: readonly ServiceRoute[],
+  ) {
+    this.services = new Map(services.map((s) => [s.name, s]));
+    this.router = new HostRouter(services.map((s) => ({ match: s.match, target: s })));
+  }
+
+  match(host: string | undefined, path: string): ServiceRoute | undefined {
+    return this.router.match(host, path);
+  }
+
+  /** Every endpoint this table routes to. */
+  endpoints(): Set<Endpoint> {
+    const all = new Set<Endpoint>();
+    for (const service of this.services.values()) {
+      for (const release of service.releases) for (const e of release.endpoints) all.add(e);
+    }
+    return all;
+  }
+}
+
+/** Per-service state that must outlive table swaps. */
+export class ServiceStates {
+  private readonly budgets = new Map<string, RetryBudget>();
+
+  retryBudget(service: string, policy: RetryBudgetPolicy): RetryBudget {
+    let budget = this.budgets.get(service);
+    if (!budget) this.budgets.set(service, (budget = new RetryBudget(policy)));
+    return budget;
+  }
+}
+
+export function buildTable(
+  spec: TableSpec,
+  version: number,
+  registry: EndpointRegistry,
+  states: ServiceStates,
+): RoutingTable {
+  const services = spec.services.map((service) => {
+    const { policy } = service;
+    const releases = service.releases.map((release) => {
+      const endpoints = release.endpoints.map((e) => {
+        const endpoint = registry.ensure(e, policy.timeouts);
+        endpoint.slowStartMs = policy.slowStartMs;
+        return endpoint;
+      });
+      return new ReleaseRoute(service.name, release.name, release.weight, endpoints, policy);
+    });
+    const budget = states.retryBudget(service.name, policy.retryBudget);
+    return new ServiceRoute(service.name, service.match, policy, releases, service.rules, budget);
+  });
+  return new RoutingTable(version, services);
+}

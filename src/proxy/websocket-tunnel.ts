@@ -1,0 +1,201 @@
+// A WebSocket through the proxy: the handshake goes to an endpoint like any request, then bytes flow
+// both ways with backpressure. The tunnel counts as in flight on its endpoint; a drain deadline closes
+// it cleanly with close code 1001 at a frame boundary (invariant 9).
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { Routed } from './choose-endpoint.js';
+import { chooseEndpoint } from './choose-endpoint.js';
+import type { Cuttable, Endpoint } from './endpoint.js';
+import { classifyUpstreamError, errorBody, errorCodeFor, statusOf, type ProxyErrorCode } from './errors.js';
+import { clientResponseHeaders, upstreamRequestHead } from './forward-headers.js';
+import { stripPathPrefix } from './host-router.js';
+import type { ProxyContext } from './proxy-context.js';
+import type { ReleaseRoute, ServiceRoute } from './routing-table.js';
+import { CLOSE_GOING_AWAY_FROM_CLIENT, CLOSE_GOING_AWAY_FROM_SERVER, FrameTracker } from './websocket-frames.js';
+
+/** How long a cut tunnel waits for the current frame to end and the close handshake, before destroying. */
+const CLOSE_GRACE_MS = 1000;
+
+export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Routed {
+  readonly startedAt = performance.now();
+  service: ServiceRoute | null = null;
+  release: ReleaseRoute | null = null;
+  endpoint: Endpoint | null = null;
+  readonly triedEndpoints = null;
+  status = 0;
+  errorCode: ProxyErrorCode | null = null;
+  wasCut = false;
+
+  private upstream: Duplex | null = null;
+  private readonly toClient = new FrameTracker();
+  private readonly toUpstream = new FrameTracker();
+  private closing = false;
+  private closed = false;
+  private abortUpstream: ((err?: Error) => void) | null = null;
+
+  constructor(
+    private readonly ctx: ProxyContext,
+    readonly req: IncomingMessage,
+    private readonly client: Duplex,
+    private readonly head: Buffer,
+  ) {}
+
+  start(): void {
+    const { req, ctx } = this;
+    this.client.on('error', () => this.close());
+    this.client.on('close', () => this.close());
+    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return this.reject('bad_request');
+    const url = req.url ?? '/';
+    const head = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress ?? '', ctx.proto, false);
+    if (head.badRequest !== null) return this.reject('bad_request');
+    const service = ctx.table.match(req.headers.host, url);
+    if (service === undefined) return this.reject('no_route');
+    this.service = service;
+    this.release = service.pickRelease(req) ?? null;
+    const endpoint = chooseEndpoint(service, this, Date.now());
+    if (endpoint === undefined) return this.reject('no_healthy_endpoint');
+    this.endpoint = endpoint;
+    endpoint.acquire(this);
+    endpoint.pool.dispatch(
+      {
+        path: service.match.stripPrefix ? stripPathPrefix(url, service.match.pathPrefix) : url,
+        method: 'GET',
+        headers: head.headers,
+        upgrade: 'websocket',
+        headersTimeout: service.policy.timeouts.response,
+      },
+      this,
+    );
+  }
+
+  /** Drain deadline: close with 1001 at the next frame boundary. */
+  cut(): void {
+    if (this.closed || this.closing) return;
+    this.wasCut = true;
+    this.closing = true;
+    if (this.upstream === null) {
+      this.abortUpstream?.();
+      return this.close();
+    }
+    setTimeout(() => this.close(), CLOSE_GRACE_MS).unref();
+    if (this.toClient.atBoundary) this.sendGoingAway();
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.closed) return abort();
+    this.abortUpstream = abort;
+  }
+
+  onUpgrade(statusCode: number, rawHeaders: Buffer[] | string[] | null, socket: Duplex): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    this.status = statusCode;
+    this.upstream = socket;
+    const headers = clientResponseHeaders((rawHeaders ?? []) as Buffer[], this.ctx.dropServerHeader, '');
+    let head = `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n`;
+    for (let i = 0; i < headers.length; i += 2) {
+      if (headers[i]!.toLowerCase() === 'x-request-id') continue;
+      head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    }
+    this.client.write(`${head}\r\n`);
+    if (this.head.length > 0) {
+      this.toUpstream.advance(this.head, false);
+      socket.write(this.head);
+    }
+    this.pump(socket, this.client, this.toClient, true);
+    this.pump(this.client, socket, this.toUpstream, false);
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+    if (this.closing) this.cut();
+  }
+
+  /** The app answered the handshake with an ordinary response: pass it on and close. */
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    this.status = statusCode;
+    const headers = clientResponseHeaders(rawHeaders, this.ctx.dropServerHeader, '');
+    let head = `HTTP/1.1 ${statusCode} ${statusCode < 300 ? 'OK' : 'Error'}\r\n`;
+    for (let i = 0; i < headers.length; i += 2) {
+      const lower = headers[i]!.toLowerCase();
+      if (lower === 'content-length' || lower === 'x-request-id') continue;
+      head += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    }
+    this.client.write(`${head}Connection: close\r\n\r\n`);
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    return this.client.write(chunk);
+  }
+
+  onComplete(): void {
+    this.client.end();
+    this.close();
+  }
+
+  onError(err: Error): void {
+    if (this.closed) return;
+    const failure = classifyUpstreamError(err);
+    if (this.status === 0 && failure !== 'aborted') return this.reject(errorCodeFor(failure, err));
+    this.close();
+  }
+
+  private pump(from: Duplex, to: Duplex, tracker: FrameTracker, towardClient: boolean): void {
+    from.on('data', (chunk: Buffer) => {
+      if (this.closing && towardClient) {
+        // Forward up to the end of the current frame, then say goodbye in our own words.
+        const upTo = tracker.advance(chunk, true);
+        if (upTo > 0 && !to.writableEnded) to.write(chunk.subarray(0, upTo));
+        if (tracker.atBoundary) this.sendGoingAway();
+        return;
+      }
+      tracker.advance(chunk, false);
+      if (to.writableEnded) return;
+      if (!to.write(chunk)) from.pause();
+    });
+    to.on('drain', () => from.resume());
+    from.on('end', () => {
+      if (!this.closing) to.end();
+    });
+  }
+
+  private sendGoingAway(): void {
+    const { upstream, client } = this;
+    if (upstream === null || client.destroyed) return this.close();
+    upstream.pause();
+    client.end(CLOSE_GOING_AWAY_FROM_SERVER);
+    if (this.toUpstream.atBoundary) upstream.end(CLOSE_GOING_AWAY_FROM_CLIENT);
+    else upstream.destroy();
+  }
+
+  private reject(code: ProxyErrorCode): void {
+    this.errorCode = code;
+    this.status = statusOf(code);
+    const { contentType, body } = errorBody(code, this.req.headers.accept);
+    if (!this.client.destroyed) {
+      this.client.end(
+        `HTTP/1.1 ${this.status} Error\r\ncontent-type: ${contentType}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+          `x-switchyard-error: ${code}\r\nconnection: close\r\n\r\n${body}`,
+      );
+    }
+    this.close();
+  }
+
+  /** Ends both sides, letting pending writes (a close frame) flush briefly before destroying. */
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.upstream === null) this.abortUpstream?.();
+    const { upstream, client } = this;
+    if (upstream !== null && !upstream.destroyed) upstream.end();
+    if (!client.destroyed) client.end();
+    setTimeout(() => {
+      upstream?.destroy();
+      client.destroy();
+    }, CLOSE_GRACE_MS).unref();
+    this.endpoint?.release(this);
+    this.ctx.observer.onTunnelEnd?.(this);
+  }
+}

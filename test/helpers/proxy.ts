@@ -1,0 +1,68 @@
+// Starts an in-process proxy on 127.0.0.1:0 over given releases, with test-friendly defaults.
+import { Proxy, type ProxyOptions } from '../../src/proxy/proxy.js';
+import type { ReleaseSpec, ServicePolicy, ServiceSpec, TableSpec } from '../../src/proxy/routing-table.js';
+
+export function testPolicy(overrides: Partial<ServicePolicy> = {}): ServicePolicy {
+  return {
+    balance: 'round-robin',
+    hashKey: null,
+    sticky: null,
+    timeouts: { connect: 2000, response: 10_000, idle: 10_000, keepAlive: 4000 },
+    retries: 2,
+    retryBudget: { ratio: 0.2, minPerSecond: 5 },
+    outlier: { consecutiveFailures: 5, baseEjectionTime: 30_000, maxEjectionTime: 300_000, maxEjectionPercent: 0.5 },
+    slowStartMs: 0,
+    ...overrides,
+  };
+}
+
+export const testLimits: ProxyOptions['limits'] = {
+  headersTimeout: 10_000,
+  requestTimeout: 60_000,
+  keepAliveTimeout: 5000,
+  maxHeaderSize: 16 * 1024,
+  maxConnections: 10_000,
+  maxBodySize: 0,
+  maxUrlLength: 8192,
+};
+
+/** A one-service table spec; endpoint ids are the addresses. */
+export function serviceSpec(
+  addresses: string[] | ReleaseSpec[],
+  policy: Partial<ServicePolicy> = {},
+  extra: Partial<ServiceSpec> = {},
+): ServiceSpec {
+  const releases: ReleaseSpec[] =
+    typeof addresses[0] === 'string' || addresses.length === 0
+      ? [{ name: 'v1', weight: 100, endpoints: (addresses as string[]).map((a) => ({ id: a, address: a, weight: 1 })) }]
+      : (addresses as ReleaseSpec[]);
+  return {
+    name: 'web',
+    match: { hosts: [], pathPrefix: '/', stripPrefix: false },
+    policy: testPolicy(policy),
+    releases,
+    rules: [],
+    ...extra,
+  };
+}
+
+export interface RunningProxy {
+  proxy: Proxy;
+  port: number;
+  url: string;
+  /** Swaps in a table and marks all its endpoints healthy (as if checks had passed). */
+  swap(spec: TableSpec): void;
+  close(): Promise<void>;
+}
+
+export async function startProxy(spec: TableSpec, options: Partial<ProxyOptions> = {}): Promise<RunningProxy> {
+  const proxy = new Proxy({ limits: testLimits, dropServerHeader: false, ...options });
+  const swap = (next: TableSpec) => {
+    const table = proxy.swap(next);
+    for (const endpoint of table.endpoints()) endpoint.markHealthy(Date.now());
+  };
+  swap(spec);
+  const [bound] = await proxy.listen([{ host: '127.0.0.1', port: 0 }]);
+  const port = bound!.port;
+  return { proxy, port, url: `http://127.0.0.1:${port}`, swap, close: async () => void (await proxy.close(1000)) };
+}
