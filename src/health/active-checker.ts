@@ -30,6 +30,8 @@ interface Watch {
   failures: number;
   last: ProbeResult | null;
   stopped: boolean;
+  probed: Promise<void>;
+  markProbed: () => void;
 }
 
 export class HealthChecker {
@@ -44,7 +46,9 @@ export class HealthChecker {
   /** Starts probing an endpoint now and then every interval. */
   watch(endpoint: Endpoint, policy: HealthCheckPolicy): void {
     if (this.watches.has(endpoint)) return;
-    const watch: Watch = { endpoint, policy, timer: null, successes: 0, failures: 0, last: null, stopped: false };
+    let markProbed = () => {};
+    const probed = new Promise<void>((resolve) => (markProbed = resolve));
+    const watch: Watch = { endpoint, policy, timer: null, successes: 0, failures: 0, last: null, stopped: false, probed, markProbed };
     this.watches.set(endpoint, watch);
     void this.run(watch);
   }
@@ -53,8 +57,18 @@ export class HealthChecker {
     const watch = this.watches.get(endpoint);
     if (!watch) return;
     watch.stopped = true;
+    watch.markProbed();
     if (watch.timer) clearTimeout(watch.timer);
     this.watches.delete(endpoint);
+  }
+
+  /** Resolves once the endpoint has been probed at least once (or is not watched). */
+  firstProbe(endpoint: Endpoint): Promise<void> {
+    return this.watches.get(endpoint)?.probed ?? Promise.resolve();
+  }
+
+  isWatching(endpoint: Endpoint): boolean {
+    return this.watches.has(endpoint);
   }
 
   lastResult(endpoint: Endpoint): ProbeResult | null {
@@ -68,9 +82,10 @@ export class HealthChecker {
 
   private async run(watch: Watch): Promise<void> {
     const result = await probe(watch.endpoint.address, watch.policy, this.agent);
-    if (watch.stopped) return;
+    if (watch.stopped) return watch.markProbed();
     watch.last = result;
     this.apply(watch, result);
+    watch.markProbed();
     watch.timer = setTimeout(() => void this.run(watch), watch.policy.interval);
     watch.timer.unref();
   }

@@ -1,0 +1,25 @@
+// `switchyard up`: run the daemon in the foreground until SIGTERM/SIGINT; SIGHUP reloads the config.
+import { Daemon } from '../../daemon/daemon.js';
+
+export async function up(configFile: string): Promise<void> {
+  const daemon = await Daemon.start({ configFile });
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      daemon.log.warn({ signal }, 'second signal: exiting now');
+      process.exit(130);
+    }
+    stopping = true;
+    daemon.log.info({ signal }, 'received signal');
+    daemon.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        daemon.log.error({ err }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGHUP', () => daemon.reload());
+}

@@ -1,0 +1,18 @@
+// `switchyard validate`: check a config file and print every problem with its line; exit 2 if any.
+import { ConfigError, loadConfig } from '../../config/index.js';
+import { EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
+
+export function validate(configFile: string, json: boolean): number {
+  try {
+    const config = loadConfig(configFile);
+    const services = Object.keys(config.services);
+    if (json) console.log(JSON.stringify({ ok: true, services }));
+    else console.log(`${configFile}: valid (${services.length} service${services.length === 1 ? '' : 's'}: ${services.join(', ')})`);
+    return EXIT_OK;
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    if (json) console.log(JSON.stringify({ ok: false, problems: err.problems }));
+    else console.error(err.message);
+    return EXIT_USAGE;
+  }
+}

@@ -1,0 +1,100 @@
+// Loads switchyard.yaml: YAML with line numbers, environment interpolation, schema validation,
+// and relative paths made absolute. Either returns a complete Config or throws one ConfigError
+// listing every problem in the file.
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { ConfigProblem } from './errors.js';
+import { ConfigError, formatPath } from './errors.js';
+import type { Env } from './interpolate.js';
+import { interpolateDocument } from './interpolate.js';
+import { explainIssues } from './issues.js';
+import { lineOf } from './locate.js';
+import { configErrorMap } from './messages.js';
+import type { Config } from './schema.js';
+import { configSchema } from './schema.js';
+
+/**
+ * Reads and validates a config file.
+ * @example const config = loadConfig('switchyard.yaml');
+ * @throws ConfigError with code SY_ERR_CONFIG_UNREADABLE, _SYNTAX or _INVALID
+ */
+export function loadConfig(file: string, env: Env = process.env): Config {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    throw new ConfigError('SY_ERR_CONFIG_UNREADABLE', file, [{ path: '', message: `cannot read the config: ${reason}` }]);
+  }
+  return parseConfig(text, file, env);
+}
+
+/**
+ * Validates config text. `file` names the source in messages and anchors relative paths.
+ * @example parseConfig('services: { web: { targets: [127.0.0.1:3000] } }', '/etc/switchyard.yaml', {})
+ */
+export function parseConfig(text: string, file: string, env: Env = process.env): Config {
+  const lines = new LineCounter();
+  // merge: YAML `<<: *defaults` lets services share settings.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, merge: true });
+  if (doc.errors.length > 0) {
+    const problems = doc.errors.map((error) => ({ path: '', line: lines.linePos(error.pos[0]).line, message: error.message }));
+    throw new ConfigError('SY_ERR_CONFIG_SYNTAX', file, problems);
+  }
+  const problems: ConfigProblem[] = [];
+  const failed = new Set<string>();
+  for (const problem of interpolateDocument(doc, env)) {
+    const path = formatPath(problem.path);
+    failed.add(path);
+    const line = problem.offset === undefined ? undefined : lines.linePos(problem.offset).line;
+    problems.push({ path, line, message: problem.message });
+  }
+
+  const data: unknown = doc.toJS();
+  if (data === null || data === undefined) {
+    throw new ConfigError('SY_ERR_CONFIG_INVALID', file, [{ path: '', line: 1, message: 'the config is empty; it needs at least services' }]);
+  }
+  const result = configSchema.safeParse(data, { error: configErrorMap, reportInput: true });
+  if (!result.success) {
+    for (const problem of explainIssues(result.error.issues, configSchema)) {
+      const path = formatPath(problem.path);
+      // A value that could not be interpolated already has its problem; its raw text is no news.
+      if (!failed.has(path)) problems.push({ path, line: lineOf(doc, lines, problem.path), message: problem.message });
+    }
+  }
+  if (problems.length > 0 || !result.success) {
+    throw new ConfigError('SY_ERR_CONFIG_INVALID', file, sortProblems(problems));
+  }
+  return resolvePaths(result.data, dirname(resolve(file)));
+}
+
+function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
+  const unique = new Map(problems.map((p) => [`${String(p.line)} ${p.path} ${p.message}`, p]));
+  return [...unique.values()].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || a.path.localeCompare(b.path));
+}
+
+// Paths in the file mean "relative to this file", wherever the daemon was started from.
+function resolvePaths(config: Config, dir: string): Config {
+  const at = (path: string): string => (isAbsolute(path) ? path : resolve(dir, path));
+  const destination = config.proxy.accessLog.destination;
+  const services = Object.fromEntries(
+    Object.entries(config.services).map(([name, service]) => [
+      name,
+      service.run ? { ...service, run: { ...service.run, cwd: at(service.run.cwd ?? '.') } } : service,
+    ]),
+  );
+  return {
+    ...config,
+    proxy: {
+      ...config.proxy,
+      accessLog: {
+        ...config.proxy.accessLog,
+        destination: destination === 'stdout' || destination === 'stderr' ? destination : at(destination),
+      },
+    },
+    admin: config.admin.tokenFile === undefined ? config.admin : { ...config.admin, tokenFile: at(config.admin.tokenFile) },
+    state: at(config.state),
+    services,
+  };
+}

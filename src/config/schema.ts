@@ -1,0 +1,147 @@
+// The config file's schema (switchyard.yaml) and the resolved types the rest of switchyard reads.
+// Defaults live here and in the service and deploy schemas it includes, nowhere else.
+import { z } from 'zod';
+import { checkHostPort, isLoopbackHost, parseHostPort } from './address.js';
+import { addressTypeError, count, duration, hostPort, nonEmpty, size } from './fields.js';
+import { serviceSchema } from './service-schema.js';
+
+const listenAddress = hostPort();
+
+const proxySchema = z
+  .strictObject({
+    listen: z
+      .union([listenAddress, z.array(listenAddress).min(1)], {
+        error: (issue) => (Array.isArray(issue.input) ? undefined : addressTypeError(issue.input)),
+      })
+      .transform((listen) => (typeof listen === 'string' ? [listen] : listen))
+      .prefault('127.0.0.1:8080')
+      .describe('Where the proxy listens: host:port or a list'),
+    accessLog: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        destination: nonEmpty.default('stdout').describe('stdout, stderr or a file path'),
+      })
+      .prefault({}),
+    dropServerHeader: z.boolean().default(false).describe("Remove the backend's Server header from responses"),
+    limits: z
+      .strictObject({
+        headersTimeout: duration.prefault('30s').describe('Time for a client to send the request head'),
+        requestTimeout: duration.prefault('300s').describe('Time to receive the whole request (0 = off)'),
+        keepAliveTimeout: duration.prefault('5s').describe('Idle client keep-alive'),
+        maxHeaderSize: size.prefault('16kb'),
+        maxBodySize: size.prefault('100mb').describe('Larger request bodies get 413 (0 = unlimited)'),
+        maxConnections: count(1).default(10000),
+        maxUrlLength: size.prefault('8kb'),
+      })
+      .superRefine((limits, ctx) => {
+        // Node's HTTP server refuses a headersTimeout longer than a non-zero requestTimeout.
+        if (limits.requestTimeout > 0 && limits.headersTimeout > limits.requestTimeout) {
+          ctx.addIssue({ code: 'custom', path: ['headersTimeout'], message: 'must not be longer than requestTimeout' });
+        }
+      })
+      .prefault({}),
+  })
+  .prefault({})
+  .describe('The reverse proxy clients connect to');
+
+const adminSchema = z
+  .strictObject({
+    listen: hostPort().default('127.0.0.1:8081').describe('API, dashboard and /metrics'),
+    token: z
+      .string()
+      .min(16, 'must be at least 16 characters: it guards the API that controls deployments')
+      .optional()
+      .describe('Bearer token for the admin API; use ${VAR} to read it from the environment'),
+    tokenFile: nonEmpty.optional().describe('File holding the token (read by the daemon)'),
+  })
+  .superRefine((admin, ctx) => {
+    if (admin.token !== undefined && admin.tokenFile !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tokenFile'], message: 'set token or tokenFile, not both' });
+    }
+    const host = hostOf(admin.listen);
+    if (admin.token === undefined && admin.tokenFile === undefined && host !== undefined && !isLoopbackHost(host)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['listen'],
+        message: `${admin.listen} is reachable from other machines, so set token or tokenFile: the admin API controls deployments`,
+      });
+    }
+  })
+  .prefault({})
+  .describe('The admin API, dashboard and metrics');
+
+const serviceName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {
+    error: (issue) =>
+      `${JSON.stringify(issue.input)} is not a valid service name: use lowercase letters, digits and -, at most 63 long`,
+  });
+
+export const configSchema = z
+  .strictObject({
+    proxy: proxySchema,
+    admin: adminSchema,
+    state: nonEmpty.default('./.switchyard').describe('Directory for the SQLite state and instance logs'),
+    services: z
+      .record(serviceName, serviceSchema)
+      .refine((services) => Object.keys(services).length > 0, 'define at least one service')
+      .describe('The apps behind the proxy, by name'),
+  })
+  .superRefine((config, ctx) => {
+    const admin = config.admin.listen;
+    if (config.proxy.listen.includes(admin) && hostOf(admin) !== undefined && !admin.endsWith(':0')) {
+      ctx.addIssue({ code: 'custom', path: ['admin', 'listen'], message: `${admin} is also a proxy listen address` });
+    }
+    // Two services matching the same host and prefix would make routing depend on file order.
+    const owners = new Map<string, string>();
+    for (const [name, service] of Object.entries(config.services)) {
+      for (const host of service.match.hosts ?? ['every host']) {
+        const key = `${host} ${service.match.pathPrefix}`;
+        const owner = owners.get(key);
+        if (owner === undefined) owners.set(key, name);
+        else {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['services', name, 'match'],
+            message: `${owner} already matches ${host} with pathPrefix ${service.match.pathPrefix}`,
+          });
+        }
+      }
+    }
+  });
+
+// Cross-field checks run even when a field had a problem, so they skip invalid addresses.
+function hostOf(listen: string): string | undefined {
+  return checkHostPort(listen) === undefined ? parseHostPort(listen).host : undefined;
+}
+
+/** The config as written (durations as "10s"); what `switchyard.yaml` may contain. */
+export type ConfigInput = z.input<typeof configSchema>;
+/** The resolved config: defaults applied, durations in ms, percentages as fractions, sizes in bytes. */
+export type Config = z.output<typeof configSchema>;
+export type ProxyConfig = Config['proxy'];
+export type LimitsConfig = ProxyConfig['limits'];
+export type AccessLogConfig = ProxyConfig['accessLog'];
+export type AdminConfig = Config['admin'];
+export type ServiceConfig = Config['services'][string];
+export type MatchConfig = ServiceConfig['match'];
+export type RunConfig = NonNullable<ServiceConfig['run']>;
+export type HealthConfig = ServiceConfig['health'];
+export type OutlierConfig = ServiceConfig['outlier'];
+export type BalanceAlgorithm = ServiceConfig['balance'];
+export type StickyConfig = NonNullable<ServiceConfig['sticky']>;
+export type TimeoutsConfig = ServiceConfig['timeouts'];
+export type RetryBudgetConfig = ServiceConfig['retryBudget'];
+export type DrainConfig = ServiceConfig['drain'];
+export type StopConfig = ServiceConfig['stop'];
+export type DeployConfig = ServiceConfig['deploy'];
+export type DeployStrategy = DeployConfig['strategy'];
+export type RollingConfig = DeployConfig['rolling'];
+export type BlueGreenConfig = DeployConfig['blueGreen'];
+export type CanaryConfig = DeployConfig['canary'];
+export type CanaryStep = CanaryConfig['steps'][number];
+export type AnalysisConfig = DeployConfig['analysis'];
+export type HooksConfig = DeployConfig['hooks'];
+export type { HashKey } from './fields.js';
+export type { CanarySticky, RouteMatch, RouteRule } from './canary-schema.js';
+export type { AnalysisCheck } from './deploy-schema.js';

@@ -1,0 +1,110 @@
+// Prometheus exposition with prom-client: our own counters are read at scrape time through custom
+// collectors (the hot path never touches prom-client), plus gauges read from the routing table.
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { RoutingTable } from '../proxy/routing-table.js';
+import { LATENCY_BUCKETS } from './latency-histogram.js';
+import type { RequestMetrics } from './request-metrics.js';
+
+type Labels = Record<string, string | number>;
+interface Sample {
+  labels: Labels;
+  value: number;
+  metricName?: string;
+}
+type MetricType = 'counter' | 'gauge' | 'histogram';
+
+/** A prom-client metric whose values are computed when scraped. */
+function computed(name: string, help: string, type: MetricType, values: () => Sample[]) {
+  return {
+    name,
+    help,
+    type,
+    aggregator: 'sum' as const,
+    get: () => Promise.resolve({ name, help, type, aggregator: 'sum' as const, values: values() }),
+    reset: () => {},
+  };
+}
+
+export function createMetricsRegistry(metrics: RequestMetrics, table: () => RoutingTable): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'switchyard_process_' });
+  const each = function* () {
+    for (const [service, releases] of metrics.series) for (const [release, s] of releases) yield { service, release, s };
+  };
+  const register = (metric: ReturnType<typeof computed>) =>
+    registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
+
+  register(
+    computed('switchyard_requests_total', 'Requests answered, by status code', 'counter', () => {
+      const out: Sample[] = [];
+      for (const { service, release, s } of each()) {
+        for (const [code, value] of s.byCode) out.push({ labels: { service, release, code }, value });
+      }
+      return out;
+    }),
+  );
+  register(
+    computed('switchyard_upstream_errors_total', 'Failed upstream exchanges, by kind', 'counter', () => {
+      const out: Sample[] = [];
+      for (const { service, release, s } of each()) {
+        for (const [kind, value] of s.upstreamErrors) out.push({ labels: { service, release, kind }, value });
+      }
+      return out;
+    }),
+  );
+  register(
+    computed('switchyard_request_duration_seconds', 'Request duration through the proxy', 'histogram', () => {
+      const out: Sample[] = [];
+      for (const { service, release, s } of each()) {
+        const h = s.latency;
+        let cumulative = 0;
+        LATENCY_BUCKETS.forEach((le, i) => {
+          cumulative += h.counts[i]!;
+          out.push({ metricName: 'switchyard_request_duration_seconds_bucket', labels: { service, release, le }, value: cumulative });
+        });
+        out.push({ metricName: 'switchyard_request_duration_seconds_bucket', labels: { service, release, le: '+Inf' }, value: h.count });
+        out.push({ metricName: 'switchyard_request_duration_seconds_sum', labels: { service, release }, value: h.sumSeconds });
+        out.push({ metricName: 'switchyard_request_duration_seconds_count', labels: { service, release }, value: h.count });
+      }
+      return out;
+    }),
+  );
+  register(
+    computed('switchyard_inflight_requests', 'Requests and WebSockets in flight', 'gauge', () => {
+      const out: Sample[] = [];
+      for (const service of table().services.values()) {
+        for (const release of service.releases) {
+          const value = release.endpoints.reduce((sum, e) => sum + e.inFlight, 0);
+          out.push({ labels: { service: service.name, release: release.name }, value });
+        }
+      }
+      return out;
+    }),
+  );
+  register(
+    computed('switchyard_traffic_weight', 'Share of unpinned traffic per release (0-100)', 'gauge', () => {
+      const out: Sample[] = [];
+      for (const service of table().services.values()) {
+        for (const release of service.releases) {
+          out.push({ labels: { service: service.name, release: release.name }, value: release.weight });
+        }
+      }
+      return out;
+    }),
+  );
+  register(
+    computed('switchyard_instance_healthy', '1 when the instance takes traffic (healthy, not ejected)', 'gauge', () => {
+      const out: Sample[] = [];
+      const now = Date.now();
+      for (const service of table().services.values()) {
+        for (const release of service.releases) {
+          for (const e of release.endpoints) {
+            out.push({ labels: { service: service.name, release: release.name, instance: e.id }, value: e.isAvailable(now) ? 1 : 0 });
+          }
+        }
+      }
+      return out;
+    }),
+  );
+  return registry;
+}

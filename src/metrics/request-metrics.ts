@@ -1,0 +1,37 @@
+// Counts what the proxy observes, per service and release: responses by status code, upstream errors by
+// kind, latency. Lookups use the strings the table already holds, so recording allocates nothing.
+import type { Exchange } from '../proxy/exchange.js';
+import type { ExchangeObserver } from '../proxy/proxy-context.js';
+import { LatencyHistogram } from './latency-histogram.js';
+
+export class ReleaseSeries {
+  /** Responses by status code (proxy errors included). */
+  readonly byCode = new Map<number, number>();
+  /** Upstream failures by kind (connect, reset, timeout, protocol, other). */
+  readonly upstreamErrors = new Map<string, number>();
+  readonly latency = new LatencyHistogram();
+}
+
+export class RequestMetrics implements ExchangeObserver {
+  /** service → release → series. Requests that matched no service count under service "". */
+  readonly series = new Map<string, Map<string, ReleaseSeries>>();
+
+  onExchangeEnd(exchange: Exchange): void {
+    const series = this.seriesFor(exchange.service?.name ?? '', exchange.release?.name ?? '');
+    const code = exchange.status;
+    series.byCode.set(code, (series.byCode.get(code) ?? 0) + 1);
+    series.latency.observe(exchange.durationMs);
+    const failure = exchange.failure;
+    if (failure !== null && failure !== 'aborted') {
+      series.upstreamErrors.set(failure, (series.upstreamErrors.get(failure) ?? 0) + 1);
+    }
+  }
+
+  seriesFor(service: string, release: string): ReleaseSeries {
+    let releases = this.series.get(service);
+    if (releases === undefined) this.series.set(service, (releases = new Map<string, ReleaseSeries>()));
+    let series = releases.get(release);
+    if (series === undefined) releases.set(release, (series = new ReleaseSeries()));
+    return series;
+  }
+}
