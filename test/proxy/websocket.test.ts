@@ -10,7 +10,7 @@ async function startEchoBackend(name: string): Promise<{ backend: Backend; wss: 
   const backend = await startBackend(name);
   const wss = new WebSocketServer({ server: backend.server, maxPayload: 64 * 1024 * 1024 });
   wss.on('connection', (socket, req) => {
-    socket.send(`hello from ${name} ${req.headers['x-forwarded-for'] ?? ''}`);
+    socket.send(`hello from ${name} ${String(req.headers['x-forwarded-for'] ?? '')}`);
     socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
   });
   return { backend, wss };
