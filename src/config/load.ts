@@ -9,10 +9,17 @@ import { ConfigError, formatPath } from './errors.js';
 import type { Env } from './interpolate.js';
 import { interpolateDocument } from './interpolate.js';
 import { explainIssues } from './issues.js';
-import { lineOf } from './locate.js';
+import type { Position } from './locate.js';
+import { positionOf } from './locate.js';
 import { configErrorMap } from './messages.js';
 import type { Config } from './schema.js';
 import { configSchema } from './schema.js';
+
+// The yaml library words a few errors for programmers; these say what to change in the file.
+const SYNTAX_MESSAGES: Partial<Record<string, string>> = {
+  MULTIPLE_DOCS: 'the config must be one YAML document; remove the extra ---',
+  DUPLICATE_KEY: 'this key is already set in the same mapping',
+};
 
 /**
  * Reads and validates a config file.
@@ -39,16 +46,22 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
   // merge: YAML `<<: *defaults` lets services share settings.
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, merge: true });
   if (doc.errors.length > 0) {
-    const problems = doc.errors.map((error) => ({ path: '', line: lines.linePos(error.pos[0]).line, message: error.message }));
+    const problems = doc.errors.map((error) => ({
+      path: '',
+      line: lines.linePos(error.pos[0]).line,
+      message: SYNTAX_MESSAGES[error.code] ?? error.message,
+    }));
     throw new ConfigError('SY_ERR_CONFIG_SYNTAX', file, problems);
   }
-  const problems: ConfigProblem[] = [];
+  const problems: Array<ConfigProblem & { col?: number }> = [];
+  const add = (path: string, message: string, at: Position | undefined): void => {
+    problems.push(at ? { path, line: at.line, message, col: at.col } : { path, message });
+  };
   const failed = new Set<string>();
   for (const problem of interpolateDocument(doc, env)) {
     const path = formatPath(problem.path);
     failed.add(path);
-    const line = problem.offset === undefined ? undefined : lines.linePos(problem.offset).line;
-    problems.push({ path, line, message: problem.message });
+    add(path, problem.message, problem.offset === undefined ? undefined : lines.linePos(problem.offset));
   }
 
   const data: unknown = doc.toJS();
@@ -60,18 +73,20 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
     for (const problem of explainIssues(result.error.issues, configSchema)) {
       const path = formatPath(problem.path);
       // A value that could not be interpolated already has its problem; its raw text is no news.
-      if (!failed.has(path)) problems.push({ path, line: lineOf(doc, lines, problem.path), message: problem.message });
+      if (!failed.has(path)) add(path, problem.message, positionOf(doc, lines, problem.path));
     }
   }
   if (problems.length > 0 || !result.success) {
-    throw new ConfigError('SY_ERR_CONFIG_INVALID', file, sortProblems(problems));
+    throw new ConfigError('SY_ERR_CONFIG_INVALID', file, inFileOrder(problems));
   }
   return resolvePaths(result.data, dirname(resolve(file)));
 }
 
-function sortProblems(problems: ConfigProblem[]): ConfigProblem[] {
-  const unique = new Map(problems.map((p) => [`${String(p.line)} ${p.path} ${p.message}`, p]));
-  return [...unique.values()].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || a.path.localeCompare(b.path));
+// In the order they appear in the file, once each, like a compiler's diagnostics.
+function inFileOrder(problems: ReadonlyArray<ConfigProblem & { col?: number }>): ConfigProblem[] {
+  const sorted = [...problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+  const unique = new Map(sorted.map(({ col: _col, ...p }) => [`${String(p.line)} ${p.path} ${p.message}`, p]));
+  return [...unique.values()];
 }
 
 // Paths in the file mean "relative to this file", wherever the daemon was started from.

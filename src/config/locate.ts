@@ -1,33 +1,39 @@
-// Finds the line a config path was written on, so every problem can point at the YAML. A path
-// that does not exist (a missing key) points at the deepest part that does: the parent object.
-import type { Document, LineCounter, Node } from 'yaml';
+// Finds where a config path was written, so every problem can point at the YAML. A path that
+// does not exist (a missing key) points at the deepest part that does: the parent object.
+import type { Document, LineCounter } from 'yaml';
 import { isAlias, isMap, isNode, isScalar, isSeq } from 'yaml';
 
-/** The 1-based line of the key (or list item) at `path`, or of its nearest written ancestor. */
-export function lineOf(doc: Document, lines: LineCounter, path: readonly PropertyKey[]): number | undefined {
+/** 1-based line and column. */
+export interface Position {
+  line: number;
+  col: number;
+}
+
+/** Where the key (or list item) at `path` starts, or where its nearest written ancestor does. */
+export function positionOf(doc: Document, lines: LineCounter, path: readonly PropertyKey[]): Position | undefined {
   let node: unknown = doc.contents;
-  let line = startLine(node, lines);
+  let position = startOf(node, lines);
   for (const segment of path) {
     if (isAlias(node)) node = node.resolve(doc);
     if (isMap(node)) {
       const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
       if (!pair) break;
-      line = startLine(pair.key, lines) ?? line;
+      position = startOf(pair.key, lines) ?? position;
       node = pair.value;
     } else if (isSeq(node) && typeof segment === 'number') {
       const item: unknown = node.items[segment];
       if (!isNode(item)) break;
-      line = startLine(item, lines) ?? line;
+      position = startOf(item, lines) ?? position;
       node = item;
     } else {
       break;
     }
   }
-  return line;
+  return position;
 }
 
-/** The 1-based line at which a node starts. */
-export function startLine(node: unknown, lines: LineCounter): number | undefined {
-  const range = isNode(node) ? (node as Node).range : undefined;
-  return range ? lines.linePos(range[0]).line : undefined;
+/** Where a node starts in the source. */
+export function startOf(node: unknown, lines: LineCounter): Position | undefined {
+  const range = isNode(node) ? node.range : undefined;
+  return range ? lines.linePos(range[0]) : undefined;
 }
