@@ -59,7 +59,6 @@ describe('least-connections balancer', () => {
 
   it(
     'shares short requests evenly between the idle endpoints next to a busy one',
-    { todo: 'bug: ties rotate by start index over all endpoints, so the idle endpoint after the busy one gets 2/3' },
     () => {
       const busy = endpoint('busy');
       busy.inFlight = 50;
@@ -99,7 +98,6 @@ describe('least-connections balancer', () => {
 
   it(
     'rotates ties evenly among the available endpoints when one is out of rotation',
-    { todo: 'bug: ties rotate by start index over all endpoints, so the endpoint after an unavailable one gets 2/3' },
     () => {
       const b = endpoint('b');
       b.draining = true;

@@ -1,30 +1,35 @@
-// Weighted least-connections: fewest in-flight per unit of weight; ties rotate so equal endpoints share.
+// Weighted least-connections: fewest in-flight per unit of weight. Ties are shared in turn among the
+// tied endpoints only, so an unavailable neighbour never doubles another endpoint's share.
 import type { Endpoint } from '../endpoint.js';
 import { isCandidate, type Balancer, type PickContext } from './balancer.js';
 
 export class LeastConnectionsBalancer implements Balancer {
-  private offset = 0;
+  private turn = 0;
 
   constructor(private readonly endpoints: readonly Endpoint[]) {}
 
   pick(ctx: PickContext): Endpoint | undefined {
     const { endpoints } = this;
-    const n = endpoints.length;
-    if (n === 0) return undefined;
-    const start = this.offset++ % n;
-    let best: Endpoint | undefined;
     let bestScore = Infinity;
-    for (let k = 0; k < n; k++) {
-      const endpoint = endpoints[(start + k) % n]!;
-      if (!isCandidate(endpoint, ctx)) continue;
-      const weight = endpoint.effectiveWeight(ctx.now);
-      if (weight <= 0) continue;
-      const score = (endpoint.inFlight + 1) / weight;
+    let ties = 0;
+    for (const endpoint of endpoints) {
+      const score = scoreOf(endpoint, ctx);
       if (score < bestScore) {
-        best = endpoint;
         bestScore = score;
-      }
+        ties = 1;
+      } else if (score === bestScore && score !== Infinity) ties++;
     }
-    return best;
+    if (ties === 0) return undefined;
+    let k = this.turn++ % ties;
+    for (const endpoint of endpoints) {
+      if (scoreOf(endpoint, ctx) === bestScore && k-- === 0) return endpoint;
+    }
+    return undefined;
   }
+}
+
+function scoreOf(endpoint: Endpoint, ctx: PickContext): number {
+  if (!isCandidate(endpoint, ctx)) return Infinity;
+  const weight = endpoint.effectiveWeight(ctx.now);
+  return weight > 0 ? (endpoint.inFlight + 1) / weight : Infinity;
 }

@@ -117,6 +117,18 @@ describe('random-two balancer', () => {
     assert.deepEqual(Object.keys(counts).sort(), ['ok1', 'ok2']);
   });
 
+  it(
+    'still compares load when one of the endpoints is unavailable',
+    () => {
+      const down = endpoint('down');
+      down.draining = true;
+      const busy = endpoint('busy');
+      busy.inFlight = 100;
+      const balancer = new RandomTwoBalancer([down, busy, endpoint('idle')], seeded(11));
+      assert.deepEqual(tally(balancer, 1000), { idle: 1000 });
+    },
+  );
+
   it('finds the one available endpoint when both samples are unavailable', () => {
     const a = endpoint('a');
     const b = endpoint('b');

@@ -21,16 +21,18 @@ export class RandomTwoBalancer implements Balancer {
     const aOk = isCandidate(a, ctx);
     const bOk = isCandidate(b, ctx);
     if (aOk && bOk) return load(a, ctx.now) <= load(b, ctx.now) ? a : b;
-    if (aOk || bOk) return aOk ? a : b;
+    // A sample that cannot take the request must not hand the other one the win unchallenged.
     return this.pickAmongAvailable(ctx);
   }
 
-  /** Slow path when both samples are unavailable: sample among the candidates only. */
+  /** Slow path when a sample is unavailable: sample two among the candidates only. */
   private pickAmongAvailable(ctx: PickContext): Endpoint | undefined {
     const candidates = this.endpoints.filter((e) => isCandidate(e, ctx));
     if (candidates.length <= 1) return candidates[0];
-    const a = candidates[Math.floor(this.random() * candidates.length)]!;
-    const b = candidates[Math.floor(this.random() * candidates.length)]!;
+    const i = Math.floor(this.random() * candidates.length);
+    const j = (i + 1 + Math.floor(this.random() * (candidates.length - 1))) % candidates.length;
+    const a = candidates[i]!;
+    const b = candidates[j]!;
     return load(a, ctx.now) <= load(b, ctx.now) ? a : b;
   }
 }
