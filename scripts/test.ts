@@ -13,7 +13,7 @@ function findTests(dir: string, out: string[]): string[] {
 }
 
 const filters = process.argv.slice(2);
-const all = [...findTests('src', []), ...findTests('test', [])].sort();
+const all = [...findTests('src', []), ...findTests('test', []), ...findTests('bench', [])].sort();
 const files = filters.length === 0 ? all : all.filter((f) => filters.some((x) => f.includes(x)));
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);

@@ -77,3 +77,19 @@ export function cpuSeconds(pid: number): number {
   for (const p of [pid, ...descendantsOf(pid)]) ticks += readStat(p)?.ticks ?? 0;
   return ticks / CLOCK_TICKS;
 }
+
+/** Busy (non-idle, non-iowait) ticks of one CPU since boot, from /proc/stat's `cpuN` line. */
+export function cpuBusyTicks(cpu: number): number | undefined {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`cpu${cpu} `));
+    if (line === undefined) return undefined;
+    // user nice system idle iowait irq softirq steal ...: idle and iowait are the not-busy ones.
+    const fields = line.trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+    return total - (fields[3] ?? 0) - (fields[4] ?? 0);
+  } catch {
+    return undefined;
+  }
+}

@@ -33,10 +33,12 @@ export interface LoadResult {
 
 const AUTOCANNON = resolve('node_modules/autocannon/autocannon.js');
 
-/** The load generator this machine has, preferring wrk. */
-export function pickLoadTool(): LoadTool | undefined {
-  if (isInstalled('wrk')) return 'wrk';
-  return existsSync(AUTOCANNON) ? 'autocannon' : undefined;
+/** The load generator to use: `wanted` if this machine has it, else wrk, else autocannon. */
+export function pickLoadTool(wanted: LoadTool | undefined): LoadTool | undefined {
+  const has = (tool: LoadTool): boolean => (tool === 'wrk' ? isInstalled('wrk') : existsSync(AUTOCANNON));
+  if (wanted !== undefined) return has(wanted) ? wanted : undefined;
+  if (has('wrk')) return 'wrk';
+  return has('autocannon') ? 'autocannon' : undefined;
 }
 
 /** Runs one load window against `spec.url` and returns what the load generator measured. */
@@ -71,18 +73,6 @@ function autocannonCommand(spec: LoadSpec): [string, string[]] {
   return [process.execPath, args];
 }
 
-interface WrkJson {
-  requests: number;
-  durationUs: number;
-  p50Us: number;
-  p99Us: number;
-  connect: number;
-  read: number;
-  write: number;
-  status: number;
-  timeout: number;
-}
-
 /**
  * Reads the JSON line the Lua `done()` hook printed.
  * @example parseWrk('... \nSWITCHYARD_BENCH_RESULT {"requests":10,...}\n')
@@ -92,7 +82,7 @@ export function parseWrk(output: string): LoadResult {
   if (line === undefined) throw new Error(`wrk printed no result line:\n${output}`);
   const raw: unknown = JSON.parse(line.slice(RESULT_MARKER.length));
   const keys = ['requests', 'durationUs', 'p50Us', 'p99Us', 'connect', 'read', 'write', 'status', 'timeout'] as const;
-  const json = pickNumbers(raw, keys) as WrkJson;
+  const json = pickNumbers(raw, keys);
   const durationS = json.durationUs / 1e6;
   return {
     requests: json.requests,

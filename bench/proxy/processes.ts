@@ -17,6 +17,8 @@ export interface Spawned {
 }
 
 const live = new Set<Spawned>();
+/** Set once shutdown begins, so a run finishing during Ctrl-C cannot start the next one. */
+let closed = false;
 const hasTaskset = spawnSync('which', ['taskset']).status === 0;
 
 export function canPin(): boolean {
@@ -34,6 +36,7 @@ export function spawnPinned(
   args: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
 ): Spawned {
+  if (closed) throw new Error(`${name}: not started, the bench is stopping`);
   const [file, argv] =
     cpu !== undefined && hasTaskset ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, [...args]];
   const child = spawn(file, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -112,6 +115,7 @@ export async function stop(proc: Spawned, graceMs = 5000, signal: NodeJS.Signals
 
 /** Ends every process still running, newest first (proxies before the backend they depend on). */
 export async function stopAll(graceMs = 3000): Promise<void> {
+  closed = true;
   for (const proc of [...live].reverse()) await stop(proc, graceMs);
 }
 
