@@ -1,16 +1,43 @@
-// The admin API's routes, over what the daemon offers (the API knows the daemon only by this interface).
+// The admin API's routes (DESIGN.md, "Admin API"): JSON in and out, errors as {error: {code, message,
+// field?}}. The API only calls the controller and the store; it holds no state of its own.
 import type { Registry } from 'prom-client';
-import type { RoutingTable } from '../proxy/routing-table.js';
-import { notFound } from './api-error.js';
-import { Router } from './router.js';
+import type { Controller } from '../deploy/controller.js';
+import { DeployError } from '../deploy/errors.js';
+import { instanceLogPath, readLogTail } from '../runtime/log-files.js';
+import { ApiError, badRequest, notFound } from './api-error.js';
+import { streamEvents } from './event-stream.js';
+import { Router, type RouteHandler } from './router.js';
+import { deploymentView, serviceView } from './views.js';
 
 export interface AdminActions {
-  readonly table: RoutingTable;
+  readonly controller: Controller;
+  readonly stateDir: string;
   reload(): { ok: boolean; problems?: string; needsRestart?: string[] };
 }
 
+const SERVICE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
 export function adminRoutes(actions: AdminActions, metrics: Registry): Router {
+  const { controller } = actions;
+  const { store } = controller;
   const router = new Router();
+  /** Wraps a handler so controller errors become API errors with their status and field. */
+  const api = (handler: RouteHandler): RouteHandler => async (ctx) => {
+    const name = ctx.params.name;
+    if (name !== undefined && !SERVICE_NAME.test(name)) throw notFound(`service ${JSON.stringify(name)}`);
+    try {
+      return await handler(ctx);
+    } catch (err) {
+      if (err instanceof DeployError) throw new ApiError(err.status, err.code, err.message, err.field);
+      throw err;
+    }
+  };
+  const bodyObject = (body: unknown): Record<string, unknown> => {
+    if (body === undefined) return {};
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the body must be a JSON object', 'body');
+    return body as Record<string, unknown>;
+  };
+
   router.add('GET', '/healthz', () => ({ status: 200, body: { ok: true } }));
   router.add('GET', '/metrics', async ({ res }) => {
     const text = await metrics.metrics();
@@ -20,38 +47,83 @@ export function adminRoutes(actions: AdminActions, metrics: Registry): Router {
   });
   router.add('POST', '/api/v1/reload', () => {
     const result = actions.reload();
-    return result.ok
-      ? { status: 200, body: result }
-      : { status: 422, body: { error: { code: 'invalid_config', message: result.problems ?? 'invalid config' } } };
+    return result.ok ? { status: 200, body: result } : { status: 422, body: { error: { code: 'invalid_config', message: result.problems ?? 'invalid config' } } };
   });
-  router.add('GET', '/api/v1/services', () => ({
-    status: 200,
-    body: { services: [...actions.table.services.values()].map((s) => serviceView(actions.table, s.name)) },
-  }));
-  router.add('GET', '/api/v1/services/:name', ({ params }) => {
-    const view = serviceView(actions.table, params.name!);
-    if (view === undefined) throw notFound(`service ${params.name}`);
-    return { status: 200, body: view };
+  router.add('GET', '/api/v1/services', () => ({ status: 200, body: { services: controller.serviceNames().map((n) => serviceView(controller, n)) } }));
+  router.add('GET', '/api/v1/services/:name', api(({ params }) => ({ status: 200, body: serviceView(controller, params.name!) })));
+  router.add(
+    'POST',
+    '/api/v1/services/:name/deployments',
+    api(({ params, body }) => {
+      const row = controller.deploy(params.name!, body);
+      return { status: 202, body: deploymentView(store, row) };
+    }),
+  );
+  router.add(
+    'GET',
+    '/api/v1/services/:name/deployments',
+    api(({ params, query }) => {
+      controller.serviceConfig(params.name!);
+      const limit = Math.min(Math.max(Number(query.get('limit') ?? 20) || 20, 1), 500);
+      return { status: 200, body: { deployments: store.deployments(params.name!, limit).map((d) => deploymentView(store, d)) } };
+    }),
+  );
+  router.add(
+    'GET',
+    '/api/v1/deployments/:id',
+    api(({ params }) => {
+      const id = Number(params.id);
+      const row = Number.isInteger(id) ? store.deployment(id) : undefined;
+      if (!row) throw notFound(`deployment ${params.id}`);
+      const run = controller.activeRun(row.service);
+      return {
+        status: 200,
+        body: { ...deploymentView(store, row, run?.id === row.id ? run.step : undefined), events: store.events({ deploymentId: row.id, limit: 1000 }) },
+      };
+    }),
+  );
+  const action = (verb: string, run: (name: string, body: Record<string, unknown>) => unknown) =>
+    router.add(
+      'POST',
+      `/api/v1/services/:name/${verb}`,
+      api(async ({ params, body }) => {
+        const result = await run(params.name!, bodyObject(body));
+        return { status: 200, body: result };
+      }),
+    );
+  action('promote', (name, body) => deploymentView(store, controller.promote(name, body.full === true)));
+  action('pause', (name) => deploymentView(store, controller.pause(name)));
+  action('resume', (name) => deploymentView(store, controller.resume(name)));
+  action('abort', (name) => deploymentView(store, controller.abort(name)));
+  action('rollback', (name, body) => {
+    if (body.to !== undefined && typeof body.to !== 'string') throw badRequest('to must be a version label', 'to');
+    return deploymentView(store, controller.rollback(name, body.to));
   });
+  action('scale', async (name, body) => controller.scale(name, body.instances));
+  router.add('GET', '/api/v1/events', ({ req, res, query }) => {
+    streamEvents(store, req, res, query);
+    return undefined;
+  });
+  router.add(
+    'GET',
+    '/api/v1/services/:name/logs',
+    api(async ({ params, query }) => {
+      controller.serviceConfig(params.name!);
+      const wanted = query.get('instance');
+      const rows = store.instances({ service: params.name! }).filter((r) => wanted === null || r.id === wanted);
+      if (wanted !== null && rows.length === 0) throw notFound(`instance ${wanted}`);
+      const bytes = Math.min(Math.max(Number(query.get('bytes') ?? 16384) || 16384, 1), 1024 * 1024);
+      const latest = rows.slice(-8);
+      const logs = await Promise.all(
+        latest.map(async (row) => {
+          const release = store.release(row.releaseId)!;
+          // The path is built from store rows only, never from the request, so it stays in the state folder.
+          const text = await readLogTail(instanceLogPath(actions.stateDir, row.service, release.number, row.ordinal), bytes).catch(() => '');
+          return { instance: row.id, state: row.state, text };
+        }),
+      );
+      return { status: 200, body: { logs } };
+    }),
+  );
   return router;
-}
-
-function serviceView(table: RoutingTable, name: string) {
-  const service = table.services.get(name);
-  if (service === undefined) return undefined;
-  const now = Date.now();
-  return {
-    name,
-    releases: service.releases.map((release) => ({
-      name: release.name,
-      weight: release.weight,
-      instances: release.endpoints.map((e) => ({
-        id: e.id,
-        address: e.address,
-        healthy: e.healthy,
-        ejected: e.ejectedUntil > now,
-        inFlight: e.inFlight,
-      })),
-    })),
-  };
 }

@@ -1,22 +1,23 @@
-// The daemon wires the parts together: config → routing table → proxy listeners, health checks, the
-// admin API, metrics, the access log, reload and graceful stop.
+// The daemon wires the parts together: config, store, proxy, health checks, supervisor, controller,
+// admin API, metrics and the access log; then start-up recovery, reload and graceful stop.
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { createAdminServer, listenOn } from '../api/admin-server.js';
 import { TokenAuth } from '../api/auth.js';
-import { adminRoutes, type AdminActions } from '../api/routes.js';
+import { adminRoutes } from '../api/routes.js';
 import { ConfigError, loadConfig, parseHostPort, type Config } from '../config/index.js';
+import { Controller } from '../deploy/controller.js';
+import { recover } from '../deploy/recovery.js';
 import { HealthChecker } from '../health/active-checker.js';
 import { createMetricsRegistry } from '../metrics/prometheus.js';
 import { RequestMetrics } from '../metrics/request-metrics.js';
 import { AccessLog, combineObservers, createAccessLogger } from '../proxy/access-log.js';
-import type { Endpoint } from '../proxy/endpoint.js';
 import type { ExchangeObserver } from '../proxy/proxy-context.js';
 import { Proxy } from '../proxy/proxy.js';
-import type { RoutingTable } from '../proxy/routing-table.js';
-import { healthPolicy, staticTableSpec } from './service-policy.js';
+import { Supervisor } from '../runtime/supervisor.js';
+import { Store } from '../store/index.js';
 
 export interface DaemonOptions {
   configFile: string;
@@ -31,8 +32,7 @@ export interface ReloadResult {
   needsRestart?: string[];
 }
 
-export class Daemon implements AdminActions {
-  readonly health = new HealthChecker();
+export class Daemon {
   proxyAddresses: AddressInfo[] = [];
   adminAddress: AddressInfo | null = null;
   private admin: Server | null = null;
@@ -42,43 +42,50 @@ export class Daemon implements AdminActions {
     private config: Config,
     private readonly options: DaemonOptions,
     readonly log: Logger,
+    readonly store: Store,
     readonly proxy: Proxy,
+    readonly health: HealthChecker,
+    readonly controller: Controller,
     readonly metrics: RequestMetrics,
     private readonly accessLog: AccessLog | null,
   ) {}
 
-  /** Loads the config, starts health checks, waits for their first results, then listens. */
+  /** Loads the config, recovers state, brings every service's stable release up, then listens. */
   static async start(options: DaemonOptions): Promise<Daemon> {
     const log = options.logger ?? pino({ base: null }, pino.destination(2));
     const config = loadConfig(options.configFile, options.env);
+    const store = Store.open(config.state);
     const metrics = new RequestMetrics();
     const observers: ExchangeObserver[] = [metrics];
-    let accessLog: AccessLog | null = null;
-    if (config.proxy.accessLog.enabled) {
-      accessLog = new AccessLog(createAccessLogger(config.proxy.accessLog.destination));
-      observers.push(accessLog);
-    }
+    const accessLog = config.proxy.accessLog.enabled ? new AccessLog(createAccessLogger(config.proxy.accessLog.destination)) : null;
+    if (accessLog) observers.push(accessLog);
     const proxy = new Proxy({
       limits: config.proxy.limits,
       dropServerHeader: config.proxy.dropServerHeader,
       observer: combineObservers(observers),
       events: {
-        onEjected: (service, endpoint, forMs) =>
-          log.warn({ service, instance: endpoint.id, forMs }, 'instance ejected after consecutive failures'),
+        onEjected: (service, endpoint, forMs) => {
+          store.addEvent({ service, instanceId: endpoint.id, type: 'instance.ejected', message: `${endpoint.id}: ejected for ${forMs} ms after consecutive failures` });
+        },
       },
     });
-    const daemon = new Daemon(config, options, log, proxy, metrics, accessLog);
-    daemon.health.onChange((endpoint, healthy, result) =>
-      log.info({ instance: endpoint.id, healthy, check: result.detail }, healthy ? 'instance healthy' : 'instance unhealthy'),
-    );
-    const table = daemon.applyConfig(config);
-    await Promise.all([...table.endpoints()].map((e) => daemon.health.firstProbe(e)));
+    const health = new HealthChecker();
+    const supervisor = new Supervisor({ store, endpoints: proxy.endpoints, health, drain: (e, ms) => proxy.drain(e, ms), stateDir: config.state, log });
+    const controller = new Controller(config, { store, supervisor, proxy, log });
+    const daemon = new Daemon(config, options, log, store, proxy, health, controller, metrics, accessLog);
+    store.subscribe((event) => log.info({ service: event.service ?? undefined, type: event.type }, event.message));
+    health.onChange((endpoint, healthy, result) => {
+      if (!healthy) store.addEvent({ instanceId: endpoint.id, type: 'instance.unhealthy', message: `${endpoint.id}: health check failing (${result.detail})` });
+    });
+    await recover(store, log);
+    for (const name of controller.serviceNames()) store.ensureService(name);
+    await Promise.all(controller.serviceNames().map((name) => controller.startStable(name)));
     await daemon.listen();
     return daemon;
   }
 
-  get table(): RoutingTable {
-    return this.proxy.table;
+  get stateDir(): string {
+    return this.config.state;
   }
 
   /** Re-reads the config file; an invalid file changes nothing. */
@@ -92,10 +99,14 @@ export class Daemon implements AdminActions {
       return { ok: false, problems };
     }
     const needsRestart: string[] = [];
-    if (JSON.stringify(next.proxy) !== JSON.stringify(this.config.proxy)) needsRestart.push('proxy');
-    if (JSON.stringify(next.admin) !== JSON.stringify(this.config.admin)) needsRestart.push('admin');
-    this.applyConfig(next);
-    this.log.info({ needsRestart }, 'config reloaded');
+    for (const key of ['proxy', 'admin', 'state'] as const) {
+      if (JSON.stringify(next[key]) !== JSON.stringify(this.config[key])) needsRestart.push(key);
+    }
+    const before = this.config;
+    this.config = next;
+    this.controller.updateConfig(next);
+    this.followServiceChanges(before, next);
+    this.store.addEvent({ type: 'config.reloaded', message: needsRestart.length ? `config reloaded; restart to apply ${needsRestart.join(', ')}` : 'config reloaded' });
     return needsRestart.length > 0 ? { ok: true, needsRestart } : { ok: true };
   }
 
@@ -107,47 +118,39 @@ export class Daemon implements AdminActions {
       await new Promise<void>((resolve) => (this.admin ? this.admin.close(() => resolve()) : resolve()));
       this.admin?.closeAllConnections();
       const { cut } = await this.proxy.close(timeout);
+      await this.controller.shutdown();
       await this.health.close();
       this.accessLog?.flush();
+      this.store.close();
       this.log.info({ cut }, 'stopped');
     })();
     return this.stopped;
   }
 
-  /** Swaps in the table the config describes; endpoints that left it are drained, then retired. */
-  private applyConfig(config: Config): RoutingTable {
-    const before = this.proxy.table.endpoints();
-    this.config = config;
-    const table = this.proxy.swap(staticTableSpec(config));
-    const after = table.endpoints();
-    for (const service of table.services.values()) {
-      const policy = healthPolicy(config.services[service.name]!);
-      for (const release of service.releases) {
-        for (const endpoint of release.endpoints) this.health.watch(endpoint, policy);
+  /** New services start; static target lists that changed roll out as a new release. */
+  private followServiceChanges(before: Config, next: Config): void {
+    for (const [name, service] of Object.entries(next.services)) {
+      const old = before.services[name];
+      if (old === undefined) {
+        this.store.ensureService(name);
+        void this.controller.startStable(name).catch((err: unknown) => this.log.error({ err, service: name }, 'starting a new service failed'));
+      } else if (service.targets && JSON.stringify(service.targets) !== JSON.stringify(old.targets)) {
+        try {
+          this.controller.deploy(name, { version: 'static', targets: service.targets });
+        } catch (err) {
+          this.log.error({ err, service: name }, 'could not roll out the new targets');
+        }
       }
     }
-    for (const endpoint of before) {
-      if (!after.has(endpoint)) void this.retire(endpoint, config);
-    }
-    return table;
-  }
-
-  private async retire(endpoint: Endpoint, config: Config): Promise<void> {
-    const service = Object.entries(config.services).find(([name]) => endpoint.id.startsWith(`${name}/`))?.[1];
-    const report = await this.proxy.drain(endpoint, service?.drain.timeout ?? 30_000);
-    this.health.unwatch(endpoint);
-    await this.proxy.endpoints.retire(endpoint);
-    this.log.info({ instance: endpoint.id, ...report }, 'instance drained and removed');
   }
 
   private async listen(): Promise<void> {
     const { config } = this;
     this.proxyAddresses = await this.proxy.listen(config.proxy.listen.map((l) => parseHostPort(l)));
-    const token = readToken(config);
     const registry = createMetricsRegistry(this.metrics, () => this.proxy.table);
     const admin = createAdminServer({
       router: adminRoutes(this, registry),
-      auth: new TokenAuth(token),
+      auth: new TokenAuth(readToken(config)),
       onError: (err) => this.log.error({ err }, 'admin API error'),
     });
     const { host, port } = parseHostPort(config.admin.listen);

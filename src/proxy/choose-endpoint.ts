@@ -1,5 +1,7 @@
-// Picks the endpoint for a request within its release: a valid sticky cookie first, then the balancer,
-// then another release with traffic when the chosen one has no available endpoint.
+// Picks the release and endpoint for a request: a routing rule first (preview header, tester cookie),
+// then a valid sticky cookie (to its instance, in whichever release it is: a client does not flip
+// releases), then release weights and the release's balancer. When the chosen release has no
+// available endpoint, another release with traffic takes the request.
 import type { IncomingMessage } from 'node:http';
 import { readCookie } from './cookies.js';
 import type { Endpoint } from './endpoint.js';
@@ -7,22 +9,30 @@ import type { ReleaseRoute, ServiceRoute } from './routing-table.js';
 
 export interface Routed {
   readonly req: IncomingMessage;
-  /** The chosen release; replaced when the choice falls back to another release. */
+  /** The chosen release: null until the first choice; replaced on fallback. */
   release: ReleaseRoute | null;
   /** Endpoints already tried (retries). */
   readonly triedEndpoints: readonly Endpoint[] | null;
 }
 
 export function chooseEndpoint(service: ServiceRoute, routed: Routed, now: number): Endpoint | undefined {
+  const { req } = routed;
+  if (routed.release === null) {
+    const byRule = service.releaseByRule(req);
+    if (byRule !== undefined) routed.release = byRule;
+    else {
+      const sticky = service.policy.sticky;
+      const key = sticky === null ? undefined : readCookie(req.headers.cookie, sticky.cookie);
+      const pinned = key === undefined ? undefined : service.stickyTarget(key);
+      if (pinned !== undefined && pinned.endpoint.isAvailable(now)) {
+        routed.release = pinned.release;
+        return pinned.endpoint;
+      }
+      routed.release = service.releaseByWeight() ?? null;
+    }
+  }
   let release = routed.release;
   if (release === null) return undefined;
-  const { req } = routed;
-  const sticky = service.policy.sticky;
-  if (sticky !== null && routed.triedEndpoints === null) {
-    const key = readCookie(req.headers.cookie, sticky.cookie);
-    const pinned = key === undefined ? undefined : release.endpointForStickyKey(key);
-    if (pinned !== undefined && pinned.isAvailable(now)) return pinned;
-  }
   const pick = {
     now,
     keyHash: service.policy.balance === 'hash' ? service.hashKeyOf(req) : 0,

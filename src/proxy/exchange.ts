@@ -2,6 +2,8 @@
 // response down with backpressure, retry only when it is safe (invariant 5), and report the outcome.
 // It is its own undici dispatch handler, so a request allocates one object for all of that.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { BodyLimit } from './body-limit.js';
 import type { Dispatcher } from 'undici';
 import { recordFailure, recordSuccess } from '../health/outlier.js';
 import { chooseEndpoint, type Routed } from './choose-endpoint.js';
@@ -40,6 +42,8 @@ export class Exchange implements Dispatcher.DispatchHandler, Cuttable, Routed {
   private headers: string[] = [];
   private path = '';
   private hasBody = false;
+  /** The request body as sent upstream when it must pass a size check; else the request itself. */
+  private body: Readable | null = null;
   private tried: Endpoint[] | null = null;
   private connected = false;
   private abortUpstream: ((err?: Error) => void) | null = null;
@@ -64,6 +68,7 @@ export class Exchange implements Dispatcher.DispatchHandler, Cuttable, Routed {
     const head = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress ?? '', ctx.proto, false);
     this.requestId = head.requestId;
     if (head.badRequest !== null) return this.respondError('bad_request', true);
+    if (req.headers.host === undefined && req.httpVersionMinor === 1) return this.respondError('bad_request', true);
     const service = table.match(req.headers.host, url);
     if (service === undefined) return this.respondError('no_route', this.hasUnreadBody());
     this.service = service;
@@ -73,8 +78,6 @@ export class Exchange implements Dispatcher.DispatchHandler, Cuttable, Routed {
     this.hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
     const now = Date.now();
     service.retryBudget.recordRequest(now);
-    const release = service.pickRelease(req);
-    this.release = release ?? null;
     this.attempt(now);
   }
 
@@ -106,7 +109,7 @@ export class Exchange implements Dispatcher.DispatchHandler, Cuttable, Routed {
         path: this.path,
         method: this.req.method as Dispatcher.HttpMethod,
         headers: this.headers,
-        body: this.hasBody ? this.req : null,
+        body: this.hasBody ? (this.body ?? this.req) : null,
         headersTimeout: timeouts.response,
         bodyTimeout: timeouts.idle,
       },
@@ -233,14 +236,14 @@ export class Exchange implements Dispatcher.DispatchHandler, Cuttable, Routed {
       return false;
     }
     if (this.req.headers['transfer-encoding'] !== undefined) {
-      let received = 0;
-      this.req.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        if (received > max && !this.finished) {
+      // A chunked body's size is only known as it streams: count it on its way to the app.
+      this.body = this.req.pipe(
+        new BodyLimit(max, () => {
+          if (this.finished) return;
           this.abortUpstream?.();
           this.respondError('body_too_large', true);
-        }
-      });
+        }),
+      );
     }
     return true;
   }

@@ -24,13 +24,26 @@ export function createListener(limits: ServerLimits, handlers: ListenerHandlers)
     headersTimeout: Math.min(limits.headersTimeout, limits.requestTimeout || Infinity),
     keepAliveTimeout: limits.keepAliveTimeout,
     insecureHTTPParser: false,
-    requireHostHeader: true,
+    // The exchange answers a missing Host itself, so the 400 carries an error code like every other.
+    requireHostHeader: false,
+    // Node checks header and request timeouts on this interval (30 s by default): keep it tight.
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeout / 2))),
   });
   server.maxConnections = limits.maxConnections;
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => handlers.onRequest(req, res, false));
-  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => handlers.onRequest(req, res, true));
+  // The response in progress on each connection, so a late parse error never writes into its body.
+  const current = new WeakMap<Duplex, ServerResponse>();
+  const onRequest = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => {
+    current.set(req.socket, res);
+    handlers.onRequest(req, res, expectsContinue);
+  };
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, false));
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, true));
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => handlers.onUpgrade(req, socket, head));
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket));
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const res = current.get(socket);
+    if (res !== undefined && res.headersSent && !res.writableFinished) socket.destroy();
+    else answerClientError(err, socket);
+  });
   return server;
 }
 

@@ -14,7 +14,7 @@ export class RetryBudget {
   private readonly retries = new Float64Array(BUCKETS);
   private readonly epochs = new Float64Array(BUCKETS).fill(-1);
 
-  constructor(private readonly policy: RetryBudgetPolicy) {}
+  constructor(public policy: RetryBudgetPolicy) {}
 
   recordRequest(now: number): void {
     this.requests[this.bucket(now)]!++;

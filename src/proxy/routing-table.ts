@@ -46,7 +46,6 @@ export interface TableSpec {
 
 export class ReleaseRoute {
   readonly balancer: Balancer;
-  private readonly bySticky: Map<string, Endpoint> | null;
 
   constructor(
     readonly service: string,
@@ -56,11 +55,6 @@ export class ReleaseRoute {
     policy: ServicePolicy,
   ) {
     this.balancer = createBalancer(policy.balance, endpoints);
-    this.bySticky = policy.sticky ? new Map(endpoints.map((e) => [e.stickyKey, e])) : null;
-  }
-
-  endpointForStickyKey(key: string): Endpoint | undefined {
-    return this.bySticky?.get(key);
   }
 }
 
@@ -71,6 +65,8 @@ export class ServiceRoute {
   /** Smooth weighted round-robin state over releases: exact shares at any weight. */
   private readonly current: Float64Array;
   private readonly single: ReleaseRoute | null;
+  /** Sticky key → endpoint and its release, across all releases of the service. */
+  private readonly sticky: Map<string, { release: ReleaseRoute; endpoint: Endpoint }> | null;
 
   constructor(
     readonly name: string,
@@ -85,18 +81,31 @@ export class ServiceRoute {
     this.rules = rules.filter((r) => this.byName.has(r.release)).map(compileRule);
     this.current = new Float64Array(releases.length);
     this.single = releases.length === 1 && this.rules.length === 0 ? releases[0]! : null;
+    this.sticky = policy.sticky
+      ? new Map(releases.flatMap((release) => release.endpoints.map((endpoint) => [endpoint.stickyKey, { release, endpoint }] as const)))
+      : null;
   }
 
   release(name: string): ReleaseRoute | undefined {
     return this.byName.get(name);
   }
 
-  /** Rules first, then weights. */
-  pickRelease(req: IncomingMessage): ReleaseRoute | undefined {
-    if (this.single !== null) return this.single;
+  /** The release a routing rule pins this request to, if any. */
+  releaseByRule(req: IncomingMessage): ReleaseRoute | undefined {
     for (const rule of this.rules) {
       if (rule.test(req)) return this.byName.get(rule.release);
     }
+    return undefined;
+  }
+
+  /** The endpoint (and its release) a sticky cookie value names, if it is in this table. */
+  stickyTarget(key: string): { release: ReleaseRoute; endpoint: Endpoint } | undefined {
+    return this.sticky?.get(key);
+  }
+
+  /** A release by weight: exact shares over time (smooth weighted round-robin). */
+  releaseByWeight(): ReleaseRoute | undefined {
+    if (this.single !== null) return this.single;
     return this.pickByWeight();
   }
 
@@ -164,9 +173,11 @@ export class RoutingTable {
 export class ServiceStates {
   private readonly budgets = new Map<string, RetryBudget>();
 
+  /** The service's budget (its counts survive swaps), following the latest policy. */
   retryBudget(service: string, policy: RetryBudgetPolicy): RetryBudget {
     let budget = this.budgets.get(service);
     if (!budget) this.budgets.set(service, (budget = new RetryBudget(policy)));
+    budget.policy = policy;
     return budget;
   }
 }

@@ -48,11 +48,10 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
     if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return this.reject('bad_request');
     const url = req.url ?? '/';
     const head = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress ?? '', ctx.proto, false);
-    if (head.badRequest !== null) return this.reject('bad_request');
+    if (head.badRequest !== null || req.headers.host === undefined) return this.reject('bad_request');
     const service = ctx.table.match(req.headers.host, url);
     if (service === undefined) return this.reject('no_route');
     this.service = service;
-    this.release = service.pickRelease(req) ?? null;
     const endpoint = chooseEndpoint(service, this, Date.now());
     if (endpoint === undefined) return this.reject('no_healthy_endpoint');
     this.endpoint = endpoint;

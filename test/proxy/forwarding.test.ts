@@ -54,3 +54,38 @@ describe('forwarding', () => {
     assert.equal(headers['x-request-id'], 'abc-123');
   });
 });
+
+describe('the backend Server header', () => {
+  let backend: Backend;
+  let keeping: RunningProxy;
+  let dropping: RunningProxy;
+  const agent = new Agent();
+
+  before(async () => {
+    backend = await startBackend('a', (_req, res) => {
+      res.setHeader('server', 'secret-app/1.2');
+      res.end('ok');
+    });
+    const spec = { services: [serviceSpec([backend.address])] };
+    keeping = await startProxy(spec, { dropServerHeader: false });
+    dropping = await startProxy(spec, { dropServerHeader: true });
+  });
+  after(async () => {
+    await keeping.close();
+    await dropping.close();
+    await backend.close();
+    await agent.close();
+  });
+
+  it('is removed when dropServerHeader is true', async () => {
+    const res = await request(`${dropping.url}/`, { dispatcher: agent });
+    assert.equal(await res.body.text(), 'ok');
+    assert.equal(res.headers['server'], undefined);
+  });
+
+  it('is passed through unchanged when dropServerHeader is false', async () => {
+    const res = await request(`${keeping.url}/`, { dispatcher: agent });
+    assert.equal(await res.body.text(), 'ok');
+    assert.equal(res.headers['server'], 'secret-app/1.2');
+  });
+});

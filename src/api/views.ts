@@ -1,0 +1,109 @@
+// JSON views of services and deployments, shared by the API, the CLI and the dashboard.
+import type { Controller } from '../deploy/controller.js';
+import { describeStep, type Step } from '../deploy/steps.js';
+import type { DeploymentRow, EventRow, ReleaseRow, Store } from '../store/index.js';
+
+export interface InstanceView {
+  id: string;
+  state: string;
+  healthy: boolean;
+  ejected: boolean;
+  inRotation: boolean;
+  inFlight: number;
+  restarts: number;
+  address: string;
+  pid: number | null;
+}
+
+export interface ReleaseView {
+  number: number;
+  version: string;
+  role: 'stable' | 'target' | 'standby' | 'other';
+  /** Share of unpinned traffic in percent (0-100), as the table routes it now. */
+  traffic: number;
+  instances: InstanceView[];
+}
+
+export function serviceView(controller: Controller, name: string) {
+  const { store } = controller;
+  const config = controller.serviceConfig(name);
+  const stable = store.stableRelease(name) ?? null;
+  const run = controller.activeRun(name);
+  const standby = controller.standbyOf(name);
+  const routing = controller.routing(name);
+  const now = Date.now();
+  const instances = controller.supervisorInstances(name);
+  const releases = new Map<number, ReleaseRow>();
+  for (const i of instances) releases.set(i.release.id, i.release);
+  if (stable) releases.set(stable.id, stable);
+  const weightOf = (releaseId: number) => {
+    const inRotation = [...routing.inRotation].filter((i) => i.release.id === releaseId).length;
+    if (routing.weights !== null) return inRotation > 0 ? (routing.weights.get(releaseId) ?? 0) : 0;
+    return inRotation;
+  };
+  const total = [...releases.keys()].reduce((sum, id) => sum + weightOf(id), 0);
+  const releaseViews: ReleaseView[] = [...releases.values()]
+    .sort((a, b) => a.number - b.number)
+    .map((release) => ({
+      number: release.number,
+      version: release.version,
+      role: release.id === stable?.id ? 'stable' : release.id === run?.target.id ? 'target' : release.id === standby?.release.id ? 'standby' : 'other',
+      traffic: total === 0 ? 0 : Math.round((weightOf(release.id) / total) * 1000) / 10,
+      instances: instances
+        .filter((i) => i.release.id === release.id)
+        .map((i) => ({
+          id: i.id,
+          state: i.state,
+          healthy: i.endpoint.healthy,
+          ejected: i.endpoint.ejectedUntil > now,
+          inRotation: routing.inRotation.has(i),
+          inFlight: i.endpoint.inFlight,
+          restarts: i.restarts,
+          address: i.address,
+          pid: i.pid,
+        })),
+    }));
+  return {
+    name,
+    kind: config.targets ? 'static' : 'process',
+    stable: stable ? { number: stable.number, version: stable.version } : null,
+    instancesWanted: config.targets ? (stable?.spec.kind === 'static' ? stable.spec.targets.length : config.targets.length) : config.instances,
+    releases: releaseViews,
+    preview: routing.previewRelease === null ? null : { header: config.deploy.blueGreen.previewHeader, value: '1' },
+    deployment: run ? deploymentView(store, run.row, run.step) : null,
+    standby: standby ? { version: standby.release.version, number: standby.release.number, until: new Date(standby.until).toISOString() } : null,
+  };
+}
+
+export function deploymentView(store: Store, row: DeploymentRow, currentStep?: number) {
+  const from = row.fromReleaseId === null ? null : store.release(row.fromReleaseId);
+  const to = store.release(row.toReleaseId);
+  const steps = store.steps(row.id);
+  return {
+    id: row.id,
+    service: row.service,
+    kind: row.kind,
+    strategy: row.strategy,
+    state: row.state,
+    reason: row.reason,
+    from: from ? { number: from.number, version: from.version } : null,
+    to: to ? { number: to.number, version: to.version } : null,
+    createdAt: row.createdAt,
+    finishedAt: row.finishedAt,
+    durationMs: Date.parse(row.finishedAt ?? new Date().toISOString()) - Date.parse(row.createdAt),
+    currentStep: currentStep ?? steps.findIndex((s) => s.state === 'running'),
+    steps: steps.map((s) => ({
+      index: s.index,
+      kind: s.kind,
+      description: describeStep(s.params as Step),
+      state: s.state,
+      detail: s.detail,
+      startedAt: s.startedAt,
+      finishedAt: s.finishedAt,
+    })),
+  };
+}
+
+export function eventView(event: EventRow) {
+  return event;
+}

@@ -1,0 +1,332 @@
+// The executor: runs a deployment's steps in order, writing each transition to the store before acting
+// (invariant 7), and on failure or abort undoes the steps done, newest first, which brings stable back
+// to full strength before the target leaves (invariant 4). Pause, resume, promote and abort steer it.
+import type { ServiceConfig } from '../config/index.js';
+import type { Instance } from '../runtime/instance.js';
+import { CRASH_LOOP_EXITS, type Supervisor } from '../runtime/supervisor.js';
+import type { DeploymentRow, DeploymentState, ReleaseRow, Store } from '../store/index.js';
+import { DeployError, DeploymentFailure } from './errors.js';
+import type { Routing } from './routing.js';
+import { describeStep, type ReleaseRole, type RotationCount, type Step, type Weights } from './steps.js';
+
+export type HookName = 'preDeploy' | 'postDeploy' | 'onRollback';
+
+/** What a run needs from the controller around it. */
+export interface RunContext {
+  readonly service: string;
+  readonly store: Store;
+  readonly supervisor: Supervisor;
+  config(): ServiceConfig;
+  routing(): Routing;
+  applyRouting(next: Routing): void;
+  setStable(releaseId: number | null): void;
+  /** Runs a hook (if configured); resolves false when it failed. */
+  runHook(hook: HookName, target: ReleaseRow, previous: ReleaseRow | null, deploymentId: number): Promise<boolean>;
+  /** Keeps a release's out-of-rotation instances for a while, then stops them and runs postDeploy. */
+  standby(release: ReleaseRow, delayMs: number, deploymentId: number): void;
+}
+
+interface Undo {
+  index: number;
+  description: string;
+  run: () => Promise<void>;
+}
+
+export class DeploymentRun {
+  readonly finished: Promise<DeploymentRow>;
+  private readonly abort = new AbortController();
+  private userPaused = false;
+  private wakeUp: (() => void) | null = null;
+  private promoteWaiter: (() => void) | null = null;
+  private skipPauses: boolean;
+  private readonly undo: Undo[] = [];
+  private currentStep = -1;
+  private readonly crashes = new Map<Instance, number>();
+
+  constructor(
+    private readonly ctx: RunContext,
+    public row: DeploymentRow,
+    readonly steps: readonly Step[],
+    readonly target: ReleaseRow,
+    readonly stable: ReleaseRow | null,
+    options: { skipPauses: boolean },
+  ) {
+    this.skipPauses = options.skipPauses;
+    const stopListening = ctx.supervisor.onCrash((instance) => this.onCrash(instance));
+    this.finished = this.run().finally(stopListening);
+  }
+
+  get id(): number {
+    return this.row.id;
+  }
+
+  get step(): number {
+    return this.currentStep;
+  }
+
+  get isActive(): boolean {
+    return ['pending', 'progressing', 'paused', 'rolling-back'].includes(this.row.state);
+  }
+
+  pause(): void {
+    if (this.row.state !== 'progressing') throw new DeployError('not_possible', `the deployment is ${this.row.state}; only a progressing deployment can be paused`);
+    this.userPaused = true;
+    this.setState('paused', 'paused by user');
+  }
+
+  resume(): void {
+    if (!this.userPaused) throw new DeployError('not_possible', this.promoteWaiter ? 'the deployment waits at a pause step; use promote to go on' : 'the deployment is not paused');
+    this.userPaused = false;
+    this.setState('progressing', 'resumed by user');
+    this.wakeUp?.();
+  }
+
+  /** Ends the current pause step; `full` also skips every pause after it. */
+  promote(full: boolean): void {
+    if (!this.isActive || this.row.state === 'rolling-back') throw new DeployError('not_possible', `the deployment is ${this.row.state}`);
+    if (full) this.skipPauses = true;
+    if (this.promoteWaiter === null && !full) throw new DeployError('not_possible', 'the deployment is not waiting at a pause step (use --full to skip all remaining pauses)');
+    this.event('deployment.promoted', full ? 'promoted by user: skipping all remaining pauses' : 'promoted by user');
+    this.promoteWaiter?.();
+    if (this.userPaused) this.resume();
+  }
+
+  /** Stops going forward and rolls back to stable. */
+  cancel(reason: string): void {
+    if (this.row.state === 'rolling-back' || !this.isActive) throw new DeployError('not_possible', `the deployment is already ${this.row.state}`);
+    this.abort.abort(new DeploymentFailure(reason, 'aborted'));
+  }
+
+  private async run(): Promise<DeploymentRow> {
+    this.setState('progressing', `${this.row.kind} ${this.target.version} (release ${this.target.number}) by ${this.row.strategy}`);
+    try {
+      for (let index = 0; index < this.steps.length; index++) {
+        await this.gate();
+        const step = this.steps[index]!;
+        this.currentStep = index;
+        if (step.kind === 'pause' && this.skipPauses) {
+          this.ctx.store.updateStep(this.id, index, { state: 'skipped', finishedAt: now() });
+          continue;
+        }
+        this.ctx.store.updateStep(this.id, index, { state: 'running', startedAt: now() });
+        this.event('step.started', `step ${index + 1}/${this.steps.length}: ${describeStep(step)}`, { index });
+        const detail = await this.withDeadline(step, index, () => this.execute(step, index));
+        this.ctx.store.updateStep(this.id, index, { state: 'done', detail, finishedAt: now() });
+      }
+      this.currentStep = this.steps.length;
+      this.setState('succeeded', `${this.target.version} is stable`);
+    } catch (err) {
+      await this.rollBack(err);
+    }
+    return this.row;
+  }
+
+  private async execute(step: Step, index: number): Promise<string | null> {
+    switch (step.kind) {
+      case 'hook': {
+        const ok = await this.ctx.runHook(step.hook, this.target, this.stable, this.id);
+        if (!ok) throw new DeploymentFailure(`the ${step.hook} hook failed`);
+        return null;
+      }
+      case 'start': {
+        const started = await this.startInstances(step.release, step.count);
+        this.undo.push({ index, description: `stop the ${started.length} started ${step.release} instances`, run: () => this.stopInstances(started) });
+        return started.map((i) => i.id).join(', ');
+      }
+      case 'route': {
+        const before = this.snapshot();
+        this.route(step.rotation, step.weights, step.preview);
+        this.undo.push({ index, description: 'restore the previous traffic split', run: async () => this.route(before.rotation, before.weights, before.preview) });
+        return null;
+      }
+      case 'stop': {
+        const stopped = await this.stopOutOfRotation(step.release, step.count);
+        this.undo.push({ index, description: `start ${stopped} ${step.release} instances again`, run: async () => void (await this.startInstances(step.release, stopped, false)) });
+        return `${stopped} stopped`;
+      }
+      case 'pause':
+        await this.waitPause(step.durationMs);
+        return null;
+      case 'promote': {
+        const previous = this.stable;
+        this.ctx.setStable(this.target.id);
+        this.event('deployment.stable', `${this.target.version} (release ${this.target.number}) is now the stable release`);
+        this.undo.push({ index, description: 'make the previous release stable again', run: async () => this.ctx.setStable(previous?.id ?? null) });
+        return null;
+      }
+      case 'standby':
+        if (this.stable) this.ctx.standby(this.stable, step.delayMs, this.id);
+        return null;
+    }
+  }
+
+  private async startInstances(role: ReleaseRole, count: number, abortable = true): Promise<Instance[]> {
+    const release = this.releaseOf(role);
+    const signal = abortable ? this.abort.signal : undefined;
+    const config = this.ctx.config();
+    const results = await Promise.allSettled(Array.from({ length: count }, () => this.ctx.supervisor.start(this.ctx.service, config, release, signal)));
+    const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await this.stopInstances(started);
+      this.abort.signal.throwIfAborted();
+      throw new DeploymentFailure(failed.reason instanceof Error ? failed.reason.message : String(failed.reason));
+    }
+    return started;
+  }
+
+  /** Takes instances out of rotation (one swap), then drains and stops them. */
+  private async stopInstances(instances: Instance[]): Promise<void> {
+    const live = instances.filter((i) => i.isLive);
+    const routing = this.ctx.routing();
+    if (live.some((i) => routing.inRotation.has(i))) {
+      const inRotation = new Set([...routing.inRotation].filter((i) => !live.includes(i)));
+      this.ctx.applyRouting({ ...routing, inRotation });
+    }
+    const config = this.ctx.config();
+    await Promise.all(live.map((i) => this.ctx.supervisor.stop(i, config)));
+  }
+
+  private async stopOutOfRotation(role: ReleaseRole, count: number | 'all'): Promise<number> {
+    const release = this.releaseOf(role);
+    const routing = this.ctx.routing();
+    const idle = this.ctx.supervisor.instances({ releaseId: release.id }).filter((i) => !routing.inRotation.has(i));
+    const chosen = count === 'all' ? idle : idle.slice(0, count);
+    await this.stopInstances(chosen);
+    return chosen.length;
+  }
+
+  /** Sets the service's split in one table swap: which instances are in rotation and the weights. */
+  private route(rotation: { target: RotationCount; stable: RotationCount }, weights: Weights, preview: boolean): void {
+    const current = this.ctx.routing();
+    const mine = new Set([this.target.id, this.stable?.id]);
+    const inRotation = new Set([...current.inRotation].filter((i) => !mine.has(i.release.id)));
+    for (const role of ['stable', 'target'] as const) {
+      const release = role === 'target' ? this.target : this.stable;
+      if (release === null) continue;
+      const want = rotation[role];
+      const live = this.ctx.supervisor.instances({ releaseId: release.id });
+      // Keep instances already in rotation first, so a swap moves as few as possible.
+      const ordered = [...live.filter((i) => current.inRotation.has(i)), ...live.filter((i) => !current.inRotation.has(i) && i.state === 'ready')];
+      const chosen = want === 'all' ? ordered : ordered.slice(0, want);
+      if (want !== 'all' && chosen.length < want) {
+        throw new DeploymentFailure(`only ${chosen.length} ${role} instances are ready, ${want} are needed in rotation`);
+      }
+      for (const instance of chosen) inRotation.add(instance);
+    }
+    const weightMap = weights.mode === 'instances' ? null : new Map([[this.target.id, weights.target], ...(this.stable ? [[this.stable.id, 100 - weights.target] as [number, number]] : [])]);
+    this.ctx.applyRouting({ inRotation, weights: weightMap, previewRelease: preview ? this.target.id : null });
+  }
+
+  private snapshot(): { rotation: { target: RotationCount; stable: RotationCount }; weights: Weights; preview: boolean } {
+    const routing = this.ctx.routing();
+    const count = (release: ReleaseRow | null) => (release === null ? 0 : [...routing.inRotation].filter((i) => i.release.id === release.id).length);
+    const weights: Weights = routing.weights === null ? { mode: 'instances' } : { mode: 'percent', target: routing.weights.get(this.target.id) ?? 0 };
+    return { rotation: { target: count(this.target), stable: count(this.stable) }, weights, preview: routing.previewRelease === this.target.id };
+  }
+
+  private async rollBack(err: unknown): Promise<void> {
+    const failure = err instanceof DeploymentFailure ? err : this.abort.signal.reason instanceof DeploymentFailure ? this.abort.signal.reason : new DeploymentFailure(String(err instanceof Error ? err.message : err));
+    if (this.currentStep >= 0 && this.currentStep < this.steps.length) {
+      this.ctx.store.updateStep(this.id, this.currentStep, { state: 'failed', detail: failure.message, finishedAt: now() });
+    }
+    const verb = failure.kind === 'aborted' ? 'aborted' : 'failed';
+    this.setState('rolling-back', `${verb}: ${failure.message}`);
+    try {
+      for (const undo of this.undo.reverse()) {
+        this.event('step.undo', `undo step ${undo.index + 1}: ${undo.description}`, { index: undo.index });
+        await undo.run();
+        this.ctx.store.updateStep(this.id, undo.index, { state: 'undone', finishedAt: now() });
+      }
+    } catch (undoErr) {
+      const message = undoErr instanceof Error ? undoErr.message : String(undoErr);
+      this.setState('failed', `${verb}: ${failure.message}; the rollback could not complete: ${message}`);
+      return;
+    }
+    this.setState('rolled-back', `${verb}: ${failure.message}; ${this.stable ? `${this.stable.version} serves all traffic` : 'nothing was serving before'}`);
+    await this.ctx.runHook('onRollback', this.target, this.stable, this.id);
+  }
+
+  /** Waits while paused by the user; throws when aborted. */
+  private async gate(): Promise<void> {
+    this.abort.signal.throwIfAborted();
+    while (this.userPaused) {
+      await new Promise<void>((resolve) => {
+        this.wakeUp = resolve;
+        this.abort.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      this.wakeUp = null;
+      this.abort.signal.throwIfAborted();
+    }
+  }
+
+  private async waitPause(durationMs: number | null): Promise<void> {
+    if (durationMs === null) this.setState('paused', 'waiting for promote');
+    const { signal } = this.abort;
+    await new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | null = null;
+      const cleanup = () => {
+        if (timer) clearTimeout(timer);
+        this.promoteWaiter = null;
+        signal.removeEventListener('abort', onAbort);
+      };
+      const done = () => {
+        cleanup();
+        resolve();
+      };
+      const onAbort = () => {
+        cleanup();
+        reject(signal.reason as Error);
+      };
+      if (durationMs !== null) timer = setTimeout(done, durationMs);
+      this.promoteWaiter = done;
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    if (this.row.state === 'paused' && !this.userPaused) this.setState('progressing', 'pause over');
+  }
+
+  /** progressDeadline bounds every step that is not a pause. */
+  private async withDeadline<T>(step: Step, index: number, work: () => Promise<T>): Promise<T> {
+    if (step.kind === 'pause') return work();
+    const deadline = this.ctx.config().deploy.progressDeadline;
+    const timer = setTimeout(
+      () => this.abort.abort(new DeploymentFailure(`progressDeadline passed: step ${index + 1} (${describeStep(step)}) made no progress for ${Math.round(deadline / 1000)} s`)),
+      deadline,
+    );
+    try {
+      return await work();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private onCrash(instance: Instance): void {
+    if (instance.release.id !== this.target.id || !this.isActive || this.row.state === 'rolling-back') return;
+    const count = (this.crashes.get(instance) ?? 0) + 1;
+    this.crashes.set(instance, count);
+    if (count >= CRASH_LOOP_EXITS) {
+      this.abort.abort(new DeploymentFailure(`crash loop: ${instance.id} crashed ${count} times during the deployment`));
+    }
+  }
+
+  private releaseOf(role: ReleaseRole): ReleaseRow {
+    const release = role === 'target' ? this.target : this.stable;
+    if (release === null) throw new DeploymentFailure(`the plan uses the stable release, but ${this.ctx.service} has none`);
+    return release;
+  }
+
+  private setState(state: DeploymentState, message: string): void {
+    const finished = ['succeeded', 'rolled-back', 'failed'].includes(state);
+    const reason = state === 'progressing' || state === 'paused' ? this.row.reason : message;
+    this.row = this.ctx.store.updateDeployment(this.id, { state, reason, ...(finished ? { finishedAt: now() } : {}) });
+    this.event(`deployment.${state}`, message);
+  }
+
+  private event(type: string, message: string, data?: Record<string, unknown>): void {
+    this.ctx.store.addEvent({ service: this.ctx.service, deploymentId: this.id, type, message, data });
+  }
+}
+
+function now(): string {
+  return new Date().toISOString();
+}

@@ -1,0 +1,35 @@
+// Errors a deployment request can meet, each with a stable code, an HTTP status and the field at fault.
+
+export type DeployErrorCode = 'unknown_service' | 'invalid_field' | 'deployment_in_progress' | 'no_deployment' | 'not_possible' | 'unknown_release';
+
+const STATUS: Record<DeployErrorCode, number> = {
+  unknown_service: 404,
+  unknown_release: 404,
+  no_deployment: 409,
+  invalid_field: 400,
+  deployment_in_progress: 409,
+  not_possible: 409,
+};
+
+export class DeployError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: DeployErrorCode,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.status = STATUS[code];
+  }
+}
+
+/** Why a running deployment stopped going forward; carried into its events and its `reason`. */
+export class DeploymentFailure extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'failed' | 'aborted' = 'failed',
+  ) {
+    super(message);
+  }
+}

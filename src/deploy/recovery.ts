@@ -1,0 +1,30 @@
+// Start-up after a daemon stop or crash: deployments that were in progress are rolled back to stable
+// (with the reason recorded), and instance processes left from the previous run are stopped, so the
+// stable release is started fresh and nothing runs that switchyard does not know about.
+import type { Logger } from 'pino';
+import { isOurInstanceProcess } from '../runtime/leftovers.js';
+import { stopProcessGroup } from '../runtime/stop-process.js';
+import type { Store } from '../store/index.js';
+
+const LEFTOVER_STOP_TIMEOUT_MS = 10_000;
+
+export async function recover(store: Store, log: Logger): Promise<void> {
+  for (const deployment of store.activeDeployments()) {
+    const reason = `the daemon stopped during this deployment (it was ${deployment.state}); rolled back to the stable release on restart`;
+    store.updateDeployment(deployment.id, { state: 'rolled-back', reason, finishedAt: new Date().toISOString() });
+    store.addEvent({ service: deployment.service, deploymentId: deployment.id, type: 'deployment.rolled-back', message: reason });
+    log.warn({ service: deployment.service, deployment: deployment.id }, 'interrupted deployment rolled back');
+  }
+  const leftovers = store.instances({ states: ['starting', 'ready', 'draining'] });
+  await Promise.all(
+    leftovers.map(async (row) => {
+      let how = 'its process was already gone';
+      if (row.pid !== null && isOurInstanceProcess(row.pid, row.id)) {
+        const { outcome } = await stopProcessGroup(row.pid, 'SIGTERM', LEFTOVER_STOP_TIMEOUT_MS);
+        how = outcome === 'killed' ? 'its process was killed' : 'its process was stopped';
+      }
+      store.updateInstance(row.id, { state: 'stopped' });
+      store.addEvent({ service: row.service, instanceId: row.id, type: 'instance.stopped', message: `${row.id}: left from the previous daemon run; ${how}` });
+    }),
+  );
+}

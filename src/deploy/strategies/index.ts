@@ -1,0 +1,20 @@
+// Picks the planner for a strategy. Planners are pure: same input, same steps.
+import type { DeployStrategy } from '../../config/index.js';
+import type { Step } from '../steps.js';
+import { planBlueGreen } from './blue-green.js';
+import type { PlanInput } from './plan-input.js';
+import { planRolling } from './rolling.js';
+
+export type { PlanInput } from './plan-input.js';
+
+export function plan(strategy: DeployStrategy, input: PlanInput): Step[] {
+  switch (strategy) {
+    case 'rolling':
+      return planRolling(input);
+    case 'blue-green':
+      return planBlueGreen(input);
+    case 'canary':
+      // Canary arrives with analysis; until then it rolls (the executor already carries weights).
+      return planRolling(input);
+  }
+}

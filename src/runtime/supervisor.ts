@@ -1,0 +1,251 @@
+// The supervisor starts, watches and stops instances: a local process in its own process group with
+// a free PORT, or a static target run elsewhere. Ready means the health check passed (invariant 1);
+// a stop drains first, then signals, then kills (invariant 2); a crash is restarted with backoff.
+import type { Logger } from 'pino';
+import type { ServiceConfig } from '../config/index.js';
+import type { HealthChecker } from '../health/active-checker.js';
+import type { DrainReport } from '../proxy/drain.js';
+import type { Endpoint } from '../proxy/endpoint.js';
+import type { EndpointRegistry } from '../proxy/endpoint-registry.js';
+import { healthPolicy } from '../daemon/service-policy.js';
+import type { ReleaseRow, Store } from '../store/index.js';
+import { Instance } from './instance.js';
+import { instanceLogPath, LogRotator, readLogTail } from './log-files.js';
+import { freePort } from './ports.js';
+import { startProcess } from './spawn-process.js';
+import { stopProcessGroup } from './stop-process.js';
+
+/** Exits before becoming healthy that count as a crash loop. */
+export const CRASH_LOOP_EXITS = 3;
+const MAX_BACKOFF_MS = 30_000;
+
+export class InstanceStartError extends Error {
+  readonly code = 'SY_ERR_INSTANCE_START';
+}
+
+export interface StopReport extends DrainReport {
+  outcome: 'exited' | 'killed' | 'already-gone' | 'no-process';
+}
+
+export interface SupervisorDeps {
+  store: Store;
+  endpoints: EndpointRegistry;
+  health: HealthChecker;
+  drain: (endpoint: Endpoint, timeoutMs: number) => Promise<DrainReport>;
+  stateDir: string;
+  log: Logger;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export class Supervisor {
+  private readonly live = new Map<string, Instance>();
+  private readonly byEndpoint = new Map<Endpoint, Instance>();
+  private readonly waiters = new Map<Instance, Waiter>();
+  private readonly restartTimers = new Map<Instance, NodeJS.Timeout>();
+  private readonly crashListeners: ((instance: Instance) => void)[] = [];
+  private readonly rotator = new LogRotator();
+  private readonly nextOrdinal = new Map<number, number>();
+
+  constructor(private readonly deps: SupervisorDeps) {
+    deps.health.onChange((endpoint, healthy) => {
+      const instance = this.byEndpoint.get(endpoint);
+      if (instance && healthy && instance.state === 'starting') this.becameReady(instance);
+    });
+  }
+
+  /** Live instances (starting or ready), optionally of one service or release. */
+  instances(filter: { service?: string; releaseId?: number } = {}): Instance[] {
+    return [...this.live.values()].filter(
+      (i) => (filter.service === undefined || i.service === filter.service) && (filter.releaseId === undefined || i.release.id === filter.releaseId),
+    );
+  }
+
+  /** Calls `listener` on every crash; returns a function that stops listening. */
+  onCrash(listener: (instance: Instance) => void): () => void {
+    this.crashListeners.push(listener);
+    return () => {
+      const i = this.crashListeners.indexOf(listener);
+      if (i >= 0) this.crashListeners.splice(i, 1);
+    };
+  }
+
+  /** Starts one instance and resolves when it is healthy; rejects (and cleans up) when it cannot be. */
+  async start(service: string, config: ServiceConfig, release: ReleaseRow, signal?: AbortSignal): Promise<Instance> {
+    const { store, endpoints, health } = this.deps;
+    // Ordinals are taken before any await, so instances started together never share one.
+    const ordinal = Math.max(store.nextInstanceOrdinal(release.id), this.nextOrdinal.get(release.id) ?? 1);
+    this.nextOrdinal.set(release.id, ordinal + 1);
+    const id = `${service}-${release.number}-${ordinal}`;
+    const address = release.spec.kind === 'static' ? this.freeTarget(release) : `127.0.0.1:${await freePort()}`;
+    store.createInstance({ id, service, releaseId: release.id, ordinal, address, pid: null, state: 'starting' });
+    store.addEvent({ service, instanceId: id, type: 'instance.starting', message: `${id}: starting ${release.version} at ${address}`, data: { release: release.number } });
+    const endpoint = endpoints.ensure({ id, address, weight: 1 }, config.timeouts);
+    endpoint.slowStartMs = config.health.slowStart;
+    const instance = new Instance(id, service, release, ordinal, address, endpoint, store);
+    this.live.set(id, instance);
+    this.byEndpoint.set(endpoint, instance);
+    const ready = new Promise<void>((resolve, reject) => this.waiters.set(instance, { resolve, reject }));
+    const timer = setTimeout(
+      () => this.failStart(instance, `not healthy within ${config.health.startTimeout} ms (last check: ${health.lastResult(endpoint)?.detail ?? 'none yet'})`),
+      config.health.startTimeout,
+    );
+    const onAbort = () => this.failStart(instance, 'cancelled');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      if (release.spec.kind === 'process') await this.spawn(instance, config);
+      health.watch(endpoint, healthPolicy(config));
+      await ready;
+      return instance;
+    } catch (err) {
+      await this.cleanUpFailed(instance, config);
+      throw err instanceof InstanceStartError ? err : new InstanceStartError(`${id}: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** Drains and stops an instance that is already out of rotation. */
+  async stop(instance: Instance, config: ServiceConfig): Promise<StopReport> {
+    instance.stopping = true;
+    this.clearRestart(instance);
+    this.waiters.get(instance)?.reject(new InstanceStartError(`${instance.id}: stopped before it became healthy`));
+    instance.transition('draining', 'out of rotation; draining in-flight requests');
+    const drained = await this.deps.drain(instance.endpoint, config.drain.timeout);
+    this.deps.health.unwatch(instance.endpoint);
+    let outcome: StopReport['outcome'] = 'no-process';
+    let afterMs = 0;
+    if (instance.pid !== null) {
+      ({ outcome, afterMs } = await stopProcessGroup(instance.pid, config.stop.signal, config.stop.timeout, instance.exited));
+    }
+    const what =
+      outcome === 'killed' ? `killed with SIGKILL after ${config.stop.timeout} ms` : outcome === 'exited' ? `exited ${afterMs} ms after ${config.stop.signal}` : outcome === 'already-gone' ? 'process already gone' : 'static target released';
+    instance.transition('stopped', `drained ${drained.finished}, cut ${drained.cut}; ${what}`, { ...drained, outcome });
+    this.forget(instance);
+    await this.deps.endpoints.retire(instance.endpoint);
+    return { ...drained, outcome };
+  }
+
+  /** Daemon stop: every instance (already out of the proxy) gets its stop signal, then SIGKILL. */
+  async stopAll(configFor: (service: string) => ServiceConfig | undefined): Promise<void> {
+    await Promise.all(
+      [...this.live.values()].map(async (instance) => {
+        const config = configFor(instance.service);
+        if (config) await this.stop(instance, config).catch((err: unknown) => this.deps.log.error({ err, instance: instance.id }, 'stop failed'));
+      }),
+    );
+    this.rotator.stop();
+  }
+
+  private async spawn(instance: Instance, config: ServiceConfig): Promise<void> {
+    const spec = instance.release.spec;
+    if (spec.kind !== 'process') return;
+    const port = instance.address.slice(instance.address.lastIndexOf(':') + 1);
+    const logFile = instanceLogPath(this.deps.stateDir, instance.service, instance.release.number, instance.ordinal);
+    this.rotator.add(logFile);
+    const child = await startProcess({
+      command: spec.command,
+      cwd: spec.cwd,
+      env: {
+        ...spec.env,
+        PORT: port,
+        HOST: '127.0.0.1',
+        SWITCHYARD_INSTANCE_ID: instance.id,
+        SWITCHYARD_SERVICE: instance.service,
+        SWITCHYARD_VERSION: instance.release.version,
+      },
+      logFile,
+    });
+    instance.child = child;
+    instance.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    this.deps.store.updateInstance(instance.id, { pid: child.pid ?? null });
+    child.once('exit', (code, signal) => void this.onExit(instance, config, code, signal));
+  }
+
+  private async onExit(instance: Instance, config: ServiceConfig, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
+    if (instance.stopping || !instance.isLive) return;
+    instance.endpoint.markUnhealthy();
+    instance.restarts++;
+    instance.crashesSinceReady++;
+    const logFile = instanceLogPath(this.deps.stateDir, instance.service, instance.release.number, instance.ordinal);
+    const tail = (await readLogTail(logFile, 2000).catch(() => '')).trim().split('\n').slice(-5).join('\n');
+    if (instance.stopping || !instance.isLive) return;
+    const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
+    this.deps.store.addEvent({
+      service: instance.service,
+      instanceId: instance.id,
+      type: 'instance.crashed',
+      message: `${instance.id}: ${how} (restart ${instance.restarts})`,
+      data: { code, signal, restarts: instance.restarts, logTail: tail },
+    });
+    for (const listener of this.crashListeners) listener(instance);
+    if (instance.state === 'starting' && instance.crashesSinceReady >= CRASH_LOOP_EXITS) {
+      return this.failStart(instance, `crash loop: ${how} ${instance.crashesSinceReady} times before becoming healthy${tail ? `; last output:\n${tail}` : ''}`);
+    }
+    const backoff = Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(instance.crashesSinceReady - 1, 10));
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(instance);
+      if (instance.stopping || !instance.isLive) return;
+      if (instance.state === 'ready') instance.transition('starting', `restarting after a crash (${how})`);
+      this.spawn(instance, config).catch((err: unknown) => this.failStart(instance, `restart failed: ${String(err)}`));
+    }, backoff);
+    this.restartTimers.set(instance, timer);
+  }
+
+  private becameReady(instance: Instance): void {
+    instance.crashesSinceReady = 0;
+    instance.transition('ready', `healthy (${this.deps.health.lastResult(instance.endpoint)?.detail ?? 'check passed'})`);
+    this.waiters.get(instance)?.resolve();
+    this.waiters.delete(instance);
+  }
+
+  private failStart(instance: Instance, reason: string): void {
+    const waiter = this.waiters.get(instance);
+    this.waiters.delete(instance);
+    if (waiter) waiter.reject(new InstanceStartError(`${instance.id}: ${reason}`));
+    else if (instance.isLive && !instance.stopping) {
+      // A ready instance that crash-loops outside a start: give up on it.
+      instance.stopping = true;
+      instance.transition('failed', reason);
+      this.deps.health.unwatch(instance.endpoint);
+      this.forget(instance);
+    }
+  }
+
+  private async cleanUpFailed(instance: Instance, config: ServiceConfig): Promise<void> {
+    instance.stopping = true;
+    this.clearRestart(instance);
+    this.deps.health.unwatch(instance.endpoint);
+    if (instance.pid !== null && instance.child?.exitCode === null) {
+      await stopProcessGroup(instance.pid, config.stop.signal, config.stop.timeout, instance.exited);
+    }
+    if (instance.state !== 'failed') instance.transition('failed', 'did not become healthy');
+    this.forget(instance);
+    await this.deps.endpoints.retire(instance.endpoint);
+  }
+
+  private clearRestart(instance: Instance): void {
+    const timer = this.restartTimers.get(instance);
+    if (timer) clearTimeout(timer);
+    this.restartTimers.delete(instance);
+  }
+
+  private forget(instance: Instance): void {
+    this.live.delete(instance.id);
+    this.byEndpoint.delete(instance.endpoint);
+    this.waiters.delete(instance);
+  }
+
+  /** A static release's target address no live instance of it uses yet. */
+  private freeTarget(release: ReleaseRow): string {
+    if (release.spec.kind !== 'static') throw new Error('not a static release');
+    const used = new Set(this.instances({ releaseId: release.id }).map((i) => i.address));
+    const free = release.spec.targets.find((t) => !used.has(t));
+    if (free === undefined) throw new InstanceStartError(`release ${release.number} has no unused target left (all ${release.spec.targets.length} are in use)`);
+    return free;
+  }
+}

@@ -1,0 +1,162 @@
+// Specification of retries (invariant 5): a request moves to another endpoint only when it provably never
+// reached an app, or when it is an idempotent request without a body and nothing was sent to the client;
+// and a retry budget keeps retries from multiplying an outage.
+import assert from 'node:assert/strict';
+import { after, afterEach, describe, it } from 'node:test';
+import { Agent, request } from 'undici';
+import type { Exchange } from '../../src/proxy/exchange.js';
+import type { ServicePolicy } from '../../src/proxy/routing-table.js';
+import { refusedPort, startBackend, type Backend, type Handler } from '../helpers/backend.js';
+import { serviceSpec, startProxy, type RunningProxy } from '../helpers/proxy.js';
+
+const agent = new Agent({ connections: 16 });
+
+interface Answer {
+  status: number;
+  backend: string | undefined;
+  error: string | undefined;
+  body: string;
+}
+
+async function send(url: string, method: 'GET' | 'POST' = 'GET', body?: string): Promise<Answer> {
+  const res = await request(url, { method, body, dispatcher: agent });
+  const text = await res.body.text();
+  const header = (name: string) => (res.headers[name] === undefined ? undefined : String(res.headers[name]));
+  return { status: res.statusCode, backend: header('x-backend'), error: header('x-switchyard-error'), body: text };
+}
+
+/** Reads the whole request body, then destroys the connection without answering. */
+const readThenReset: Handler = (req) => {
+  req.resume();
+  req.on('end', () => req.socket.destroy());
+};
+
+// Outlier ejection is off so it cannot hide a retry decision.
+const NO_EJECTION: Partial<ServicePolicy> = {
+  outlier: { consecutiveFailures: 1_000_000, baseEjectionTime: 1000, maxEjectionTime: 1000, maxEjectionPercent: 0 },
+};
+
+describe('retries', () => {
+  const backends: Backend[] = [];
+  let proxy: RunningProxy | undefined;
+  let exchanges: Exchange[] = [];
+
+  /** A proxy over the addresses in this order (round-robin tries the first one first). */
+  async function proxyOver(addresses: string[], policy: Partial<ServicePolicy> = {}): Promise<RunningProxy> {
+    exchanges = [];
+    proxy = await startProxy(
+      { services: [serviceSpec(addresses, { ...NO_EJECTION, ...policy })] },
+      { observer: { onExchangeEnd: (x) => void exchanges.push(x) } },
+    );
+    return proxy;
+  }
+
+  async function backend(name: string, handler?: Handler): Promise<Backend> {
+    const started = await startBackend(name, handler);
+    backends.push(started);
+    return started;
+  }
+
+  afterEach(async () => {
+    await proxy?.close();
+    proxy = undefined;
+    await Promise.all(backends.splice(0).map((b) => b.close()));
+  });
+  after(() => agent.close());
+
+  it('retries a GET whose connection was refused on another endpoint, and the client sees only the success', async () => {
+    const live = await backend('live');
+    const { url } = await proxyOver([`127.0.0.1:${await refusedPort()}`, live.address]);
+    const answer = await send(`${url}/`);
+    assert.deepEqual([answer.status, answer.backend, answer.error], [200, 'live', undefined]);
+    assert.equal(exchanges[0]?.retries, 1);
+    assert.equal(live.requests.length, 1);
+  });
+
+  it('does not replay a POST whose body reached an app that then reset the connection: 502, and no other backend sees it', async () => {
+    const resetting = await backend('resetting', readThenReset);
+    const other = await backend('other');
+    const { url } = await proxyOver([resetting.address, other.address]);
+    const answer = await send(`${url}/orders`, 'POST', 'x'.repeat(10_000));
+    assert.equal(answer.status, 502);
+    assert.equal(answer.error, 'upstream_reset');
+    assert.equal(resetting.requests.length, 1, 'the app saw the POST exactly once');
+    assert.equal(other.requests.length, 0, 'the POST was not replayed');
+    assert.equal(exchanges[0]?.retries, 0);
+  });
+
+  it('retries a GET on another endpoint when the first one resets after reading it', async () => {
+    const resetting = await backend('resetting', readThenReset);
+    const other = await backend('other');
+    const { url } = await proxyOver([resetting.address, other.address]);
+    const answer = await send(`${url}/`);
+    assert.deepEqual([answer.status, answer.backend], [200, 'other']);
+    assert.equal(resetting.requests.length, 1);
+    assert.equal(other.requests.length, 1);
+  });
+
+  it('retries a POST whose connection was refused, with its whole body, since it never reached an app', async () => {
+    const live = await backend('live');
+    const { url } = await proxyOver([`127.0.0.1:${await refusedPort()}`, live.address]);
+    const body = 'y'.repeat(50_000);
+    const answer = await send(`${url}/orders`, 'POST', body);
+    assert.deepEqual([answer.status, answer.backend], [200, 'live'], `${answer.status} ${answer.body}`);
+    assert.equal(answer.body, 'live');
+    assert.equal(live.requests.length, 1);
+    assert.equal(exchanges[0]?.retries, 1);
+  });
+
+  it('does not retry at all with retries: 0', async () => {
+    const live = await backend('live');
+    const { url } = await proxyOver([`127.0.0.1:${await refusedPort()}`, live.address], { retries: 0 });
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push(await send(`${url}/`));
+    assert.deepEqual(
+      answers.map((x) => x.error ?? x.backend),
+      ['upstream_connect_failed', 'live', 'upstream_connect_failed', 'live'],
+    );
+    assert.ok(answers.every((x) => x.status === (x.error ? 502 : 200)));
+    assert.ok(exchanges.every((x) => x.retries === 0));
+  });
+
+  it('stops retrying once the retry budget is spent, instead of multiplying an outage', async () => {
+    const live = await backend('live');
+    const refused = await Promise.all([refusedPort(), refusedPort(), refusedPort()]);
+    const addresses = [...refused.map((port) => `127.0.0.1:${port}`), live.address];
+    // ratio 0 and minPerSecond 1: at most 10 retries in the 10 s window, however many requests.
+    const { url } = await proxyOver(addresses, { retries: 3, retryBudget: { ratio: 0, minPerSecond: 1 } });
+    const answers: Answer[] = [];
+    for (let i = 0; i < 60; i++) answers.push(await send(`${url}/`));
+
+    const retries = exchanges.reduce((sum, x) => sum + x.retries, 0);
+    assert.equal(retries, 10, 'exactly the budget was spent');
+    const ok = answers.filter((x) => x.status === 200);
+    const failed = answers.filter((x) => x.status !== 200);
+    assert.ok(ok.every((x) => x.backend === 'live'));
+    assert.equal(live.requests.length, ok.length);
+    assert.ok(failed.every((x) => x.status === 502 && x.error === 'upstream_connect_failed'));
+    // Round-robin starts 3 of every 4 requests on a refused endpoint; without retries those fail.
+    assert.ok(failed.length >= 30, `${failed.length} of 60 failed once the budget was spent`);
+    const lastRetried = exchanges.findLastIndex((x) => x.retries > 0);
+    assert.ok(
+      exchanges.slice(lastRetried + 1).some((x) => x.errorCode === 'upstream_connect_failed'),
+      'requests after the budget ran out failed instead of retrying',
+    );
+  });
+
+  it(
+    'follows a retry budget changed by a table swap (a config reload)',
+    async () => {
+      const live = await backend('live');
+      const addresses = [`127.0.0.1:${await refusedPort()}`, live.address];
+      const running = await proxyOver(addresses, { retryBudget: { ratio: 0, minPerSecond: 0 } });
+      const denied = await send(`${running.url}/`);
+      assert.deepEqual([denied.status, denied.error], [502, 'upstream_connect_failed'], 'no budget, no retry');
+
+      running.swap({ services: [serviceSpec(addresses, { ...NO_EJECTION, retryBudget: { ratio: 0.2, minPerSecond: 5 } })] });
+      // The new table's round-robin starts on the refused endpoint again.
+      const allowed = await send(`${running.url}/`);
+      assert.deepEqual([allowed.status, allowed.backend], [200, 'live'], 'the new budget allows the retry');
+    },
+  );
+});
