@@ -1,7 +1,7 @@
 // `npm run demo`, the main job: switchyard runs a Node app (2 instances) and a Python app under steady
 // load, then ships a rolling deploy v1→v2, a blue-green v2→v3, and a broken v4 that is rolled back by
 // itself; it prints what every request saw. Zero failed requests is the point.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
