@@ -71,7 +71,7 @@ export class Daemon {
     });
     const health = new HealthChecker();
     const supervisor = new Supervisor({ store, endpoints: proxy.endpoints, health, drain: (e, ms) => proxy.drain(e, ms), stateDir: config.state, log });
-    const controller = new Controller(config, { store, supervisor, proxy, log });
+    const controller = new Controller(config, { store, health, supervisor, proxy, log });
     const daemon = new Daemon(config, options, log, store, proxy, health, controller, metrics, accessLog);
     store.subscribe((event) => log.info({ service: event.service ?? undefined, type: event.type }, event.message));
     health.onChange((endpoint, healthy, result) => {
@@ -135,12 +135,23 @@ export class Daemon {
         this.store.ensureService(name);
         void this.controller.startStable(name).catch((err: unknown) => this.log.error({ err, service: name }, 'starting a new service failed'));
       } else if (service.targets && JSON.stringify(service.targets) !== JSON.stringify(old.targets)) {
-        try {
-          this.controller.deploy(name, { version: 'static', targets: service.targets });
-        } catch (err) {
-          this.log.error({ err, service: name }, 'could not roll out the new targets');
-        }
+        void this.rollOutTargets(name);
       }
+    }
+  }
+
+  /** Deploys the config's target list for a service, after any deployment in progress has ended. */
+  private async rollOutTargets(name: string): Promise<void> {
+    await this.controller.activeRun(name)?.finished;
+    const targets = this.config.services[name]?.targets;
+    const stable = this.store.stableRelease(name);
+    // The newest file wins: a later reload may have changed the list again, or back.
+    if (!targets || (stable?.spec.kind === 'static' && JSON.stringify(stable.spec.targets) === JSON.stringify(targets))) return;
+    if (this.controller.activeRun(name)) return void (await this.rollOutTargets(name));
+    try {
+      this.controller.deploy(name, { version: 'static', targets });
+    } catch (err) {
+      this.log.error({ err, service: name }, 'could not roll out the new targets');
     }
   }
 

@@ -2,6 +2,8 @@
 // starts deployments (plan → executor), and answers promote, pause, resume, abort, rollback and scale.
 import type { Logger } from 'pino';
 import type { Config, DeployStrategy, ServiceConfig } from '../config/index.js';
+import { healthPolicy } from '../daemon/service-policy.js';
+import type { HealthChecker } from '../health/active-checker.js';
 import type { Proxy } from '../proxy/proxy.js';
 import type { TableSpec } from '../proxy/routing-table.js';
 import type { Instance } from '../runtime/instance.js';
@@ -23,6 +25,7 @@ interface Standby {
 
 export interface ControllerDeps {
   store: Store;
+  health: HealthChecker;
   supervisor: Supervisor;
   proxy: Proxy;
   log: Logger;
@@ -87,6 +90,10 @@ export class Controller {
   /** New settings for services (reload); a running deployment keeps going with them. */
   updateConfig(config: Config): void {
     this.config = config;
+    for (const [name, service] of Object.entries(config.services)) {
+      const policy = healthPolicy(service);
+      for (const instance of this.deps.supervisor.instances({ service: name })) this.deps.health.updatePolicy(instance.endpoint, policy);
+    }
     this.applyTable();
   }
 

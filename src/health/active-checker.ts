@@ -53,6 +53,14 @@ export class HealthChecker {
     void this.run(watch);
   }
 
+  /** Applies a changed check (a reload) to an endpoint already watched: counters restart, probe now. */
+  updatePolicy(endpoint: Endpoint, policy: HealthCheckPolicy): void {
+    const watch = this.watches.get(endpoint);
+    if (!watch || JSON.stringify(watch.policy) === JSON.stringify(policy)) return;
+    this.unwatch(endpoint);
+    this.watch(endpoint, policy);
+  }
+
   unwatch(endpoint: Endpoint): void {
     const watch = this.watches.get(endpoint);
     if (!watch) return;

@@ -15,7 +15,8 @@ export class EndpointRegistry {
   /** The endpoint for a spec, created on first use; its weight follows the latest spec. */
   ensure(spec: EndpointSpec, timeouts: UpstreamTimeouts): Endpoint {
     let endpoint = this.byId.get(spec.id);
-    if (endpoint === undefined || endpoint.address !== spec.address) {
+    // A draining endpoint is on its way out (its pool is about to close): a returning id gets a new one.
+    if (endpoint === undefined || endpoint.address !== spec.address || endpoint.draining) {
       endpoint = new Endpoint(spec.id, spec.address, spec.weight, timeouts);
       this.byId.set(spec.id, endpoint);
     }

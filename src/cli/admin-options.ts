@@ -1,0 +1,9 @@
+// The options every command that talks to the daemon shares: where it is and how to prove who we are.
+import type { Command } from 'commander';
+
+export function withAdminOptions(command: Command): Command {
+  return command
+    .option('--admin <url>', 'admin API URL (default: SWITCHYARD_ADMIN, the config file, else http://127.0.0.1:8081)')
+    .option('--token <token>', 'admin API token (default: SWITCHYARD_TOKEN, else the config file)')
+    .option('-c, --config <file>', 'config file to read the admin address and token from', 'switchyard.yaml');
+}
