@@ -42,6 +42,8 @@ export class Exchange implements Dispatcher.DispatchHandler, Cuttable, Routed {
   private headers: string[] = [];
   private path = '';
   private hasBody = false;
+  private contentLength: string | undefined;
+  private chunked = false;
   /** The request body as sent upstream when it must pass a size check; else the request itself. */
   private body: Readable | null = null;
   private tried: Endpoint[] | null = null;
@@ -68,14 +70,16 @@ export class Exchange implements Dispatcher.DispatchHandler, Cuttable, Routed {
     const head = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress ?? '', ctx.proto, false);
     this.requestId = head.requestId;
     if (head.badRequest !== null) return this.respondError('bad_request', true);
-    if (req.headers.host === undefined && req.httpVersionMinor === 1) return this.respondError('bad_request', true);
-    const service = table.match(req.headers.host, url);
+    this.contentLength = head.contentLength;
+    this.chunked = head.chunked;
+    if (head.host === undefined && req.httpVersionMinor === 1) return this.respondError('bad_request', true);
+    const service = table.match(head.host, url);
     if (service === undefined) return this.respondError('no_route', this.hasUnreadBody());
     this.service = service;
     this.headers = head.headers;
     this.path = service.match.stripPrefix ? stripPathPrefix(url, service.match.pathPrefix) : url;
     if (!this.checkBodySize()) return;
-    this.hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    this.hasBody = head.chunked || Number(head.contentLength ?? 0) > 0;
     const now = Date.now();
     service.retryBudget.recordRequest(now);
     this.attempt(now);
@@ -84,7 +88,8 @@ export class Exchange implements Dispatcher.DispatchHandler, Cuttable, Routed {
   /** Answers with a proxy error before any routing (e.g. a URI over the length limit). */
   refuse(code: ProxyErrorCode): void {
     this.res.once('close', () => this.onClientClose());
-    this.respondError(code, this.hasUnreadBody());
+    // Refused before its headers were read: close, so an unread body is never taken for a request.
+    this.respondError(code, true);
   }
 
   /** Closes the client connection now (drain deadline). */
@@ -230,12 +235,12 @@ export class Exchange implements Dispatcher.DispatchHandler, Cuttable, Routed {
   private checkBodySize(): boolean {
     const max = this.ctx.limits.maxBodySize;
     if (max <= 0) return true;
-    const declared = this.req.headers['content-length'];
+    const declared = this.contentLength;
     if (declared !== undefined && Number(declared) > max) {
       this.respondError('body_too_large', true);
       return false;
     }
-    if (this.req.headers['transfer-encoding'] !== undefined) {
+    if (this.chunked) {
       // A chunked body's size is only known as it streams: count it on its way to the app.
       this.body = this.req.pipe(
         new BodyLimit(max, () => {
@@ -249,7 +254,7 @@ export class Exchange implements Dispatcher.DispatchHandler, Cuttable, Routed {
   }
 
   private hasUnreadBody(): boolean {
-    return !this.req.complete && (this.req.headers['transfer-encoding'] !== undefined || this.req.headers['content-length'] !== undefined);
+    return !this.req.complete && (this.chunked || this.contentLength !== undefined);
   }
 
   /** Answers with the proxy's own error; `close` ends the connection (the request body was not read). */

@@ -5,6 +5,10 @@ import { randomUUID } from 'node:crypto';
 export interface UpstreamRequestHead {
   headers: string[];
   requestId: string;
+  /** Read here so the hot path never builds Node's req.headers object. */
+  host: string | undefined;
+  contentLength: string | undefined;
+  chunked: boolean;
   /** Why the request must be refused with 400, or null. */
   badRequest: string | null;
 }
@@ -29,6 +33,10 @@ export function isHopByHop(lowerName: string): boolean {
 
 /** Extra header names a Connection header marks as hop-by-hop ("close" and "keep-alive" are not names). */
 function connectionListed(value: string): string[] | null {
+  if (value.length <= 10) {
+    const lower = value.toLowerCase();
+    if (lower === 'keep-alive' || lower === 'close') return null;
+  }
   let listed: string[] | null = null;
   for (const token of value.split(',')) {
     const name = token.trim().toLowerCase();
@@ -64,7 +72,7 @@ export function upstreamRequestHead(
   const headers: string[] = [];
   let host: string | null = null;
   let hostCount = 0;
-  let hasContentLength = false;
+  let contentLength: string | undefined;
   let hasTransferEncoding = false;
   let forwardedFor: string | null = null;
   let requestId: string | null = null;
@@ -79,7 +87,7 @@ export function upstreamRequestHead(
         headers.push(name, value);
         continue;
       case 'content-length':
-        hasContentLength = true;
+        contentLength = value;
         headers.push(name, value);
         continue;
       case 'transfer-encoding':
@@ -115,8 +123,8 @@ export function upstreamRequestHead(
   if (host !== null) headers.push('x-forwarded-host', host);
   let badRequest: string | null = null;
   if (hostCount > 1) badRequest = 'more than one Host header';
-  else if (hasContentLength && hasTransferEncoding) badRequest = 'both Content-Length and Transfer-Encoding';
-  return { headers, requestId, badRequest };
+  else if (contentLength !== undefined && hasTransferEncoding) badRequest = 'both Content-Length and Transfer-Encoding';
+  return { headers, requestId, badRequest, host: host ?? undefined, contentLength, chunked: hasTransferEncoding };
 }
 
 /**
@@ -128,9 +136,25 @@ export function clientResponseHeaders(raw: readonly Buffer[], dropServer: boolea
   let listed: string[] | null = null;
   let sawRequestId = false;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!.toString('latin1');
-    const lower = name.toLowerCase();
+    const nameBytes = raw[i]!;
+    const name = nameBytes.toString('latin1');
     const value = raw[i + 1]!.toString('latin1');
+    // Only names as long as one we act on need lowercasing (most response headers are not).
+    switch (nameBytes.length) {
+      case 2:
+      case 6:
+      case 7:
+      case 10:
+      case 12:
+      case 17:
+        break;
+      default:
+        if (nameBytes.length < 6 || (nameBytes[0]! | 0x20) !== 0x70 /* p */) {
+          headers.push(name, value);
+          continue;
+        }
+    }
+    const lower = name.toLowerCase();
     if (isHopByHop(lower)) {
       if (lower === 'connection') {
         const more = connectionListed(value);
