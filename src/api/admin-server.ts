@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { ApiError, badRequest } from './api-error.js';
 import type { TokenAuth } from './auth.js';
+import { isPublicDashboardPath } from './dashboard-assets.js';
 import type { Router } from './router.js';
 
 const MAX_BODY = 1024 * 1024;
@@ -26,7 +27,7 @@ export function createAdminServer({ router, auth, onError }: AdminServerOptions)
 
 async function handle(req: IncomingMessage, res: ServerResponse, router: Router, auth: TokenAuth): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://admin');
-  if (url.pathname !== '/healthz' && !auth.allows(req)) {
+  if (url.pathname !== '/healthz' && !isPublicDashboardPath(req.method, url.pathname) && !auth.allows(req)) {
     res.setHeader('www-authenticate', 'Bearer');
     return sendJson(res, 401, new ApiError(401, 'unauthorized', 'missing or wrong bearer token').toJSON());
   }
@@ -59,7 +60,7 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
   } catch {
-    throw badRequest('the body is not valid JSON');
+    throw badRequest('the body is not valid JSON', 'body');
   }
 }
 

@@ -5,6 +5,7 @@ import type { Controller } from '../deploy/controller.js';
 import { DeployError } from '../deploy/errors.js';
 import { instanceLogPath, readLogTail } from '../runtime/log-files.js';
 import { ApiError, badRequest, notFound } from './api-error.js';
+import { registerDashboardRoutes } from './dashboard-routes.js';
 import { streamEvents } from './event-stream.js';
 import { Router, type RouteHandler } from './router.js';
 import { deploymentView, serviceView } from './views.js';
@@ -125,5 +126,6 @@ export function adminRoutes(actions: AdminActions, metrics: Registry): Router {
       return { status: 200, body: { logs } };
     }),
   );
+  registerDashboardRoutes(router, actions);
   return router;
 }

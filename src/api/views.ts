@@ -67,7 +67,7 @@ export function serviceView(controller: Controller, name: string) {
     name,
     kind: config.targets ? 'static' : 'process',
     stable: stable ? { number: stable.number, version: stable.version } : null,
-    instancesWanted: config.targets ? (stable?.spec.kind === 'static' ? stable.spec.targets.length : config.targets.length) : config.instances,
+    instancesWanted: controller.wantedInstances(name),
     releases: releaseViews,
     preview: routing.previewRelease === null ? null : { header: config.deploy.blueGreen.previewHeader, value: '1' },
     deployment: run ? deploymentView(store, run.row, run.step) : null,
@@ -79,6 +79,11 @@ export function deploymentView(store: Store, row: DeploymentRow, currentStep?: n
   const from = row.fromReleaseId === null ? null : store.release(row.fromReleaseId);
   const to = store.release(row.toReleaseId);
   const steps = store.steps(row.id);
+  const verdicts = store
+    .events({ deploymentId: row.id, limit: 1000 })
+    .filter((e) => e.type.startsWith('analysis.'))
+    .slice(-20)
+    .map((e) => ({ time: e.time, type: e.type, message: e.message, verdict: (e.data as { verdict?: unknown } | null)?.verdict ?? null }));
   return {
     id: row.id,
     service: row.service,
@@ -92,6 +97,7 @@ export function deploymentView(store: Store, row: DeploymentRow, currentStep?: n
     finishedAt: row.finishedAt,
     durationMs: Date.parse(row.finishedAt ?? new Date().toISOString()) - Date.parse(row.createdAt),
     currentStep: currentStep ?? steps.findIndex((s) => s.state === 'running'),
+    verdicts,
     steps: steps.map((s) => ({
       index: s.index,
       kind: s.kind,

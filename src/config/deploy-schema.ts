@@ -56,7 +56,12 @@ const analysis = z
     minRequests: count(0).default(50).describe('Requests needed before a verdict'),
     maxErrorRate: share.optional().describe('Fail when the canary error rate is above this'),
     maxP99Latency: positiveDuration.optional().describe('Fail when the canary p99 latency is above this'),
-    maxLatencyIncrease: percent.optional().describe('Fail when canary p99 exceeds baseline p99 by more than this'),
+    maxLatencyIncrease: percent
+      .optional()
+      .describe('Fail when the canary is slower than the baseline by more than this (Mann-Whitney U and the typical shift)'),
+    latencyTolerance: duration
+      .prefault('5ms')
+      .describe('Latency differences smaller than this are noise (a cold process, a busy host), whatever the ratio'),
     maxErrorRateIncrease: percent.optional().describe('Fail when the canary error rate exceeds the baseline by more than this'),
     confidence: z.number().min(0.5).max(0.9999).default(0.98).describe('Statistical confidence a verdict needs'),
     failureLimit: count(1).default(1).describe('Failed intervals before rolling back'),

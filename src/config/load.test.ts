@@ -158,7 +158,7 @@ describe('parseConfig', () => {
         finalize: 'none',
       },
       analysis: {
-        interval: 10_000, minRequests: 50, confidence: 0.98, failureLimit: 1, inconclusiveLimit: 6,
+        interval: 10_000, minRequests: 50, latencyTolerance: 5, confidence: 0.98, failureLimit: 1, inconclusiveLimit: 6,
         onInconclusive: 'pause', errorStatuses: '5xx',
       },
       hooks: { timeout: 300_000 },

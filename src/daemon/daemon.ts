@@ -37,6 +37,7 @@ export class Daemon {
   adminAddress: AddressInfo | null = null;
   private admin: Server | null = null;
   private stopped: Promise<void> | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
 
   private constructor(
     private config: Config,
@@ -71,7 +72,7 @@ export class Daemon {
     });
     const health = new HealthChecker();
     const supervisor = new Supervisor({ store, endpoints: proxy.endpoints, health, drain: (e, ms) => proxy.drain(e, ms), stateDir: config.state, log });
-    const controller = new Controller(config, { store, health, supervisor, proxy, log });
+    const controller = new Controller(config, { store, health, metrics, supervisor, proxy, log });
     const daemon = new Daemon(config, options, log, store, proxy, health, controller, metrics, accessLog);
     store.subscribe((event) => log.info({ service: event.service ?? undefined, type: event.type }, event.message));
     health.onChange((endpoint, healthy, result) => {
@@ -115,6 +116,7 @@ export class Daemon {
     this.stopped ??= (async () => {
       const timeout = Math.max(1000, ...Object.values(this.config.services).map((s) => s.drain.timeout));
       this.log.info({ inFlight: this.proxy.inFlight, timeoutMs: timeout }, 'stopping');
+      if (this.pruneTimer) clearInterval(this.pruneTimer);
       await new Promise<void>((resolve) => (this.admin ? this.admin.close(() => resolve()) : resolve()));
       this.admin?.closeAllConnections();
       const { cut } = await this.proxy.close(timeout);
@@ -158,7 +160,11 @@ export class Daemon {
   private async listen(): Promise<void> {
     const { config } = this;
     this.proxyAddresses = await this.proxy.listen(config.proxy.listen.map((l) => parseHostPort(l)));
-    const registry = createMetricsRegistry(this.metrics, () => this.proxy.table);
+    const registry = createMetricsRegistry(this.metrics, () => this.proxy.table, () =>
+      this.controller.serviceNames().map((name) => [name, this.controller.activeRun(name)?.row.state ?? 'idle'] as [string, string]),
+    );
+    this.pruneTimer = setInterval(() => this.metrics.prune(Math.floor(Date.now() / 1000)), 60_000);
+    this.pruneTimer.unref();
     const admin = createAdminServer({
       router: adminRoutes(this, registry),
       auth: new TokenAuth(readToken(config)),

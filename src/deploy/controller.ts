@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { Config, DeployStrategy, ServiceConfig } from '../config/index.js';
 import { healthPolicy } from '../daemon/service-policy.js';
 import type { HealthChecker } from '../health/active-checker.js';
+import { emptyTotals, errorStatusMatcher } from '../metrics/rolling-window.js';
+import type { RequestMetrics } from '../metrics/request-metrics.js';
 import type { Proxy } from '../proxy/proxy.js';
 import type { TableSpec } from '../proxy/routing-table.js';
 import type { Instance } from '../runtime/instance.js';
@@ -13,7 +15,9 @@ import { instanceCount, parseDeployRequest, releaseSpecFor, VERSION_LABEL } from
 import { DeploymentRun, type HookName } from './deployment-run.js';
 import { DeployError } from './errors.js';
 import { HookRunner } from './hook-runner.js';
-import { emptyRouting, serviceSpecFor, type Routing } from './routing.js';
+import { runCheck } from './analysis/checks.js';
+import { combine, judge, type Verdict } from './analysis/judge.js';
+import { emptyRouting, releaseNames, serviceSpecFor, type Routing } from './routing.js';
 import type { Step } from './steps.js';
 import { plan } from './strategies/index.js';
 
@@ -26,6 +30,7 @@ interface Standby {
 export interface ControllerDeps {
   store: Store;
   health: HealthChecker;
+  metrics: RequestMetrics;
   supervisor: Supervisor;
   proxy: Proxy;
   log: Logger;
@@ -72,6 +77,13 @@ export class Controller {
   activeRun(service: string): DeploymentRun | undefined {
     const run = this.runs.get(service);
     return run?.isActive ? run : undefined;
+  }
+
+  /** How many instances the stable release should run: the config's count, or what `scale` set. */
+  wantedInstances(service: string): number {
+    const config = this.serviceConfig(service);
+    const stable = this.deps.store.stableRelease(service);
+    return stable ? instanceCount(config, stable.spec, this.scaled.get(service)) : (config.targets?.length ?? config.instances);
   }
 
   standbyOf(service: string): { release: ReleaseRow; until: number } | undefined {
@@ -264,12 +276,34 @@ export class Controller {
       routing: () => this.routing(service),
       applyRouting: (next: Routing) => this.setRouting(service, next),
       setStable: (releaseId: number | null) => {
-        if (releaseId !== null) this.deps.store.setStableRelease(service, releaseId);
+        if (releaseId === null) this.deps.store.clearStableRelease(service);
+        else this.deps.store.setStableRelease(service, releaseId);
       },
       runHook: (hook: HookName, target: ReleaseRow, previous: ReleaseRow | null, deploymentId: number) =>
         this.hooks.run(service, this.serviceConfig(service), hook, target, previous, deploymentId),
       standby: (release: ReleaseRow, delayMs: number, deploymentId: number) => this.keepOnStandby(service, release, delayMs, deploymentId),
+      analyze: (target: ReleaseRow, stable: ReleaseRow | null, fromSecond: number) => this.analyze(service, target, stable, fromSecond),
     };
+  }
+
+  /** One verdict: the target's window against stable's, from what the proxy observed, plus checks. */
+  private async analyze(service: string, target: ReleaseRow, stable: ReleaseRow | null, fromSecond: number): Promise<Verdict> {
+    const config = this.serviceConfig(service).deploy.analysis;
+    const names = releaseNames(this.routing(service));
+    const series = this.deps.metrics.series.get(service);
+    const isError = errorStatusMatcher(config.errorStatuses);
+    const to = Math.floor(Date.now() / 1000);
+    const totalsOf = (release: ReleaseRow | null) => {
+      const name = release === null ? undefined : names.get(release.id);
+      const window = name === undefined ? undefined : series?.get(name)?.window;
+      return window ? window.totals(fromSecond, to, isError) : emptyTotals();
+    };
+    const verdict = judge(totalsOf(target), totalsOf(stable), config);
+    if (!config.checks || config.checks.length === 0) return verdict;
+    const env = { SWITCHYARD_SERVICE: service, SWITCHYARD_VERSION: target.version, SWITCHYARD_PREVIOUS_VERSION: stable?.version ?? '' };
+    const cwd = target.spec.kind === 'process' ? target.spec.cwd : process.cwd();
+    const results = await Promise.all(config.checks.map((check) => runCheck(check, env, cwd)));
+    return combine([...verdict.checks, ...results], verdict.canary, verdict.baseline);
   }
 
   /** Blue-green: the old fleet stays up out of rotation for an instant rollback, then stops. */

@@ -6,6 +6,7 @@ import type { Instance } from '../runtime/instance.js';
 import { CRASH_LOOP_EXITS, type Supervisor } from '../runtime/supervisor.js';
 import type { DeploymentRow, DeploymentState, ReleaseRow, Store } from '../store/index.js';
 import { DeployError, DeploymentFailure } from './errors.js';
+import type { Verdict } from './analysis/judge.js';
 import type { Routing } from './routing.js';
 import { describeStep, type ReleaseRole, type RotationCount, type Step, type Weights } from './steps.js';
 
@@ -24,6 +25,8 @@ export interface RunContext {
   runHook(hook: HookName, target: ReleaseRow, previous: ReleaseRow | null, deploymentId: number): Promise<boolean>;
   /** Keeps a release's out-of-rotation instances for a while, then stops them and runs postDeploy. */
   standby(release: ReleaseRow, delayMs: number, deploymentId: number): void;
+  /** One analysis verdict: target against stable since `fromSecond`, extra checks included. */
+  analyze(target: ReleaseRow, stable: ReleaseRow | null, fromSecond: number): Promise<Verdict>;
 }
 
 interface Undo {
@@ -104,7 +107,7 @@ export class DeploymentRun {
         await this.gate();
         const step = this.steps[index]!;
         this.currentStep = index;
-        if (step.kind === 'pause' && this.skipPauses) {
+        if ((step.kind === 'pause' || step.kind === 'analysis') && this.skipPauses) {
           this.ctx.store.updateStep(this.id, index, { state: 'skipped', finishedAt: now() });
           continue;
         }
@@ -135,8 +138,12 @@ export class DeploymentRun {
       }
       case 'route': {
         const before = this.snapshot();
-        this.route(step.rotation, step.weights, step.preview);
-        this.undo.push({ index, description: 'restore the previous traffic split', run: async () => this.route(before.rotation, before.weights, before.preview) });
+        this.route(step.rotation, step.weights, step.preview, step.testers === true);
+        this.undo.push({
+          index,
+          description: 'restore the previous traffic split',
+          run: async () => this.route(before.rotation, before.weights, before.preview, before.testers),
+        });
         return null;
       }
       case 'stop': {
@@ -157,7 +164,73 @@ export class DeploymentRun {
       case 'standby':
         if (this.stable) this.ctx.standby(this.stable, step.delayMs, this.id);
         return null;
+      case 'analysis':
+        return this.analyse(step.durationMs);
     }
+  }
+
+  /**
+   * Verdicts every interval until the step's time is up with at least one pass (or promote). Failures
+   * up to failureLimit roll back; inconclusive verdicts wait, up to inconclusiveLimit in a row, then
+   * take the configured action.
+   */
+  private async analyse(durationMs: number | null): Promise<string> {
+    const config = this.ctx.config().deploy.analysis;
+    const fromSecond = Math.floor(Date.now() / 1000);
+    const endsAt = durationMs === null ? null : Date.now() + durationMs;
+    let passes = 0;
+    let failures = 0;
+    let unsure = 0;
+    for (;;) {
+      if ((await this.waitInterval(config.interval)) === 'promoted') return `promoted by user after ${passes} passing verdicts`;
+      const verdict = await this.ctx.analyze(this.target, this.stable, fromSecond);
+      this.event(`analysis.${verdict.outcome}`, `analysis ${verdict.outcome}: ${verdict.summary}`, { verdict });
+      if (verdict.outcome === 'fail') {
+        if (++failures >= config.failureLimit) throw new DeploymentFailure(`canary analysis failed: ${verdict.summary}`);
+      } else if (verdict.outcome === 'inconclusive') {
+        if (++unsure >= config.inconclusiveLimit) {
+          const what = `${unsure} inconclusive verdicts in a row`;
+          if (config.onInconclusive === 'fail') throw new DeploymentFailure(`canary analysis failed: ${what} (${verdict.summary})`);
+          if (config.onInconclusive === 'pause') {
+            this.event('analysis.paused', `${what}: waiting for a person to promote or abort`);
+            await this.waitPause(null);
+            return `${what}; accepted by promote`;
+          }
+          this.event('analysis.pass', `${what}: passing as configured (onInconclusive: pass)`);
+          passes++;
+          unsure = 0;
+        }
+      } else {
+        passes++;
+        unsure = 0;
+      }
+      if (endsAt !== null && Date.now() >= endsAt && passes > 0) return `${passes} passing verdict${passes === 1 ? '' : 's'}`;
+    }
+  }
+
+  /** Waits one analysis interval; promote ends it early. */
+  private waitInterval(ms: number): Promise<'tick' | 'promoted'> {
+    const { signal } = this.abort;
+    return new Promise((resolve, reject) => {
+      const cleanup = () => {
+        clearTimeout(timer);
+        this.promoteWaiter = null;
+        signal.removeEventListener('abort', onAbort);
+      };
+      const onAbort = () => {
+        cleanup();
+        reject(signal.reason as Error);
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        resolve('tick');
+      }, ms);
+      this.promoteWaiter = () => {
+        cleanup();
+        resolve('promoted');
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   private async startInstances(role: ReleaseRole, count: number, abortable = true): Promise<Instance[]> {
@@ -188,6 +261,8 @@ export class DeploymentRun {
   }
 
   private async stopOutOfRotation(role: ReleaseRole, count: number | 'all'): Promise<number> {
+    // A first deployment has no stable release: nothing of it to stop.
+    if (role === 'stable' && this.stable === null) return 0;
     const release = this.releaseOf(role);
     const routing = this.ctx.routing();
     const idle = this.ctx.supervisor.instances({ releaseId: release.id }).filter((i) => !routing.inRotation.has(i));
@@ -197,7 +272,7 @@ export class DeploymentRun {
   }
 
   /** Sets the service's split in one table swap: which instances are in rotation and the weights. */
-  private route(rotation: { target: RotationCount; stable: RotationCount }, weights: Weights, preview: boolean): void {
+  private route(rotation: { target: RotationCount; stable: RotationCount }, weights: Weights, preview: boolean, testers: boolean): void {
     const current = this.ctx.routing();
     const mine = new Set([this.target.id, this.stable?.id]);
     const inRotation = new Set([...current.inRotation].filter((i) => !mine.has(i.release.id)));
@@ -215,14 +290,20 @@ export class DeploymentRun {
       for (const instance of chosen) inRotation.add(instance);
     }
     const weightMap = weights.mode === 'instances' ? null : new Map([[this.target.id, weights.target], ...(this.stable ? [[this.stable.id, 100 - weights.target] as [number, number]] : [])]);
-    this.ctx.applyRouting({ inRotation, weights: weightMap, previewRelease: preview ? this.target.id : null });
+    const rules = testers ? this.ctx.config().deploy.canary.route.map((rule) => ({ rule, releaseId: this.target.id })) : [];
+    this.ctx.applyRouting({ inRotation, weights: weightMap, previewRelease: preview ? this.target.id : null, rules });
   }
 
-  private snapshot(): { rotation: { target: RotationCount; stable: RotationCount }; weights: Weights; preview: boolean } {
+  private snapshot(): { rotation: { target: RotationCount; stable: RotationCount }; weights: Weights; preview: boolean; testers: boolean } {
     const routing = this.ctx.routing();
     const count = (release: ReleaseRow | null) => (release === null ? 0 : [...routing.inRotation].filter((i) => i.release.id === release.id).length);
     const weights: Weights = routing.weights === null ? { mode: 'instances' } : { mode: 'percent', target: routing.weights.get(this.target.id) ?? 0 };
-    return { rotation: { target: count(this.target), stable: count(this.stable) }, weights, preview: routing.previewRelease === this.target.id };
+    return {
+      rotation: { target: count(this.target), stable: count(this.stable) },
+      weights,
+      preview: routing.previewRelease === this.target.id,
+      testers: (routing.rules?.length ?? 0) > 0,
+    };
   }
 
   private async rollBack(err: unknown): Promise<void> {
@@ -287,7 +368,8 @@ export class DeploymentRun {
 
   /** progressDeadline bounds every step that is not a pause. */
   private async withDeadline<T>(step: Step, index: number, work: () => Promise<T>): Promise<T> {
-    if (step.kind === 'pause') return work();
+    // Pauses and analyses have their own bounds (a person, or the analysis limits).
+    if (step.kind === 'pause' || step.kind === 'analysis') return work();
     const deadline = this.ctx.config().deploy.progressDeadline;
     const timer = setTimeout(
       () => this.abort.abort(new DeploymentFailure(`progressDeadline passed: step ${index + 1} (${describeStep(step)}) made no progress for ${Math.round(deadline / 1000)} s`)),

@@ -11,7 +11,11 @@ const LEFTOVER_STOP_TIMEOUT_MS = 10_000;
 export async function recover(store: Store, log: Logger): Promise<void> {
   for (const deployment of store.activeDeployments()) {
     const reason = `the daemon stopped during this deployment (it was ${deployment.state}); rolled back to the stable release on restart`;
-    store.updateDeployment(deployment.id, { state: 'rolled-back', reason, finishedAt: new Date().toISOString() });
+    const now = new Date().toISOString();
+    for (const step of store.steps(deployment.id)) {
+      if (step.state === 'running') store.updateStep(deployment.id, step.index, { state: 'failed', detail: 'interrupted: the daemon stopped', finishedAt: now });
+    }
+    store.updateDeployment(deployment.id, { state: 'rolled-back', reason, finishedAt: now });
     store.addEvent({ service: deployment.service, deploymentId: deployment.id, type: 'deployment.rolled-back', message: reason });
     log.warn({ service: deployment.service, deployment: deployment.id }, 'interrupted deployment rolled back');
   }

@@ -12,6 +12,8 @@ export interface Routing {
   weights: Map<number, number> | null;
   /** Release id reachable only with the preview header, or null. */
   previewRelease: number | null;
+  /** Tester routes (canary.route): requests matching a rule go to the release, whatever its weight. */
+  rules?: { rule: Omit<RouteRule, 'release'>; releaseId: number }[];
 }
 
 export function emptyRouting(): Routing {
@@ -19,13 +21,8 @@ export function emptyRouting(): Routing {
 }
 
 export function serviceSpecFor(name: string, config: ServiceConfig, routing: Routing): ServiceSpec {
-  const byRelease = new Map<number, Instance[]>();
-  for (const instance of routing.inRotation) {
-    const list = byRelease.get(instance.release.id) ?? [];
-    list.push(instance);
-    byRelease.set(instance.release.id, list);
-  }
-  const labels = releaseLabels([...byRelease.values()].map((list) => list[0]!));
+  const byRelease = groupByRelease(routing);
+  const labels = releaseNames(routing);
   const releases: TableRelease[] = [...byRelease.entries()].map(([releaseId, instances]) => ({
     name: labels.get(releaseId)!,
     weight: routing.weights === null ? instances.length : (routing.weights.get(releaseId) ?? 0),
@@ -36,13 +33,37 @@ export function serviceSpecFor(name: string, config: ServiceConfig, routing: Rou
   if (preview !== undefined) {
     rules.push({ source: 'header', name: config.deploy.blueGreen.previewHeader, match: { kind: 'equals', value: '1' }, release: preview });
   }
+  for (const rule of routing.rules ?? []) {
+    const release = labels.get(rule.releaseId);
+    if (release !== undefined) rules.push({ ...rule.rule, release });
+  }
+  const sticky = config.deploy.canary.sticky;
   return {
     name,
     match: { hosts: config.match.hosts ?? [], pathPrefix: config.match.pathPrefix, stripPrefix: config.match.stripPrefix },
     policy: servicePolicy(config),
     releases,
     rules,
+    // Sticky versions apply to percentage splits (canary); rolling shares by instance count.
+    stickyRelease: sticky.enabled && routing.weights !== null ? { cookie: sticky.cookie, hashKey: sticky.hashKey ?? null } : null,
   };
+}
+
+/** Instances in rotation by release id, oldest release first (the order hash assignment relies on). */
+function groupByRelease(routing: Routing): Map<number, Instance[]> {
+  const byRelease = new Map<number, Instance[]>();
+  const sorted = [...routing.inRotation].sort((a, b) => a.release.number - b.release.number);
+  for (const instance of sorted) {
+    const list = byRelease.get(instance.release.id) ?? [];
+    list.push(instance);
+    byRelease.set(instance.release.id, list);
+  }
+  return byRelease;
+}
+
+/** The name each release in rotation has in the table (and so in metrics). */
+export function releaseNames(routing: Routing): Map<number, string> {
+  return releaseLabels([...groupByRelease(routing).values()].map((list) => list[0]!));
 }
 
 /** Release names in the table: the version label, with the release number when two share a label. */

@@ -23,6 +23,8 @@ export type Step =
       weights: Weights;
       /** Target reachable only with the preview header (blue-green before the switch). */
       preview: boolean;
+      /** Canary tester routes (canary.route) send matching requests to the target at any weight. */
+      testers?: boolean;
     }
   /** Drain and stop instances of a release that are out of rotation. */
   | { kind: 'stop'; release: ReleaseRole; count: number | 'all' }
@@ -31,7 +33,12 @@ export type Step =
   /** The target becomes the service's stable release. */
   | { kind: 'promote' }
   /** Blue-green: keep the old fleet running out of rotation for a while, so a rollback is one swap. */
-  | { kind: 'standby'; delayMs: number };
+  | { kind: 'standby'; delayMs: number }
+  /**
+   * Canary analysis at the current weight: a verdict every interval (canary vs stable, same window)
+   * for durationMs, or until promote when null; a failing verdict rolls back.
+   */
+  | { kind: 'analysis'; durationMs: number | null; weight: number };
 
 export function describeStep(step: Step): string {
   switch (step.kind) {
@@ -51,6 +58,10 @@ export function describeStep(step: Step): string {
       return 'make the target the stable release';
     case 'standby':
       return `keep the old release ${Math.round(step.delayMs / 1000)} s for an instant rollback, then stop it`;
+    case 'analysis':
+      return step.durationMs === null
+        ? `analyse the canary at ${step.weight}% until promoted`
+        : `analyse the canary at ${step.weight}% for ${Math.round(step.durationMs / 1000)} s`;
   }
 }
 

@@ -25,7 +25,12 @@ function computed(name: string, help: string, type: MetricType, values: () => Sa
   };
 }
 
-export function createMetricsRegistry(metrics: RequestMetrics, table: () => RoutingTable): Registry {
+const PHASES = ['idle', 'pending', 'progressing', 'paused', 'rolling-back'] as const;
+
+/** The deployment phase of each service, for switchyard_deployment_phase (idle when none runs). */
+export type PhaseOf = () => Iterable<[service: string, phase: string]>;
+
+export function createMetricsRegistry(metrics: RequestMetrics, table: () => RoutingTable, phases: PhaseOf): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'switchyard_process_' });
   const each = function* () {
@@ -102,6 +107,15 @@ export function createMetricsRegistry(metrics: RequestMetrics, table: () => Rout
             out.push({ labels: { service: service.name, release: release.name, instance: e.id }, value: e.isAvailable(now) ? 1 : 0 });
           }
         }
+      }
+      return out;
+    }),
+  );
+  register(
+    computed('switchyard_deployment_phase', '1 for the phase each service is in (idle when no deployment runs)', 'gauge', () => {
+      const out: Sample[] = [];
+      for (const [service, current] of phases()) {
+        for (const phase of PHASES) out.push({ labels: { service, phase }, value: phase === current ? 1 : 0 });
       }
       return out;
     }),

@@ -3,8 +3,11 @@
 import type { Exchange } from '../proxy/exchange.js';
 import type { ExchangeObserver } from '../proxy/proxy-context.js';
 import { LatencyHistogram } from './latency-histogram.js';
+import { RollingWindow, WINDOW_SECONDS } from './rolling-window.js';
 
 export class ReleaseSeries {
+  /** The last minutes second by second, for canary analysis and the dashboard. */
+  readonly window = new RollingWindow();
   /** Responses by status code (proxy errors included). */
   readonly byCode = new Map<number, number>();
   /** Upstream failures by kind (connect, reset, timeout, protocol, other). */
@@ -15,6 +18,8 @@ export class ReleaseSeries {
 export class RequestMetrics implements ExchangeObserver {
   /** service → release → series. Requests that matched no service count under service "". */
   readonly series = new Map<string, Map<string, ReleaseSeries>>();
+  /** Per instance (endpoint id), the same rolling window. */
+  readonly instances = new Map<string, RollingWindow>();
 
   onExchangeEnd(exchange: Exchange): void {
     const series = this.seriesFor(exchange.service?.name ?? '', exchange.release?.name ?? '');
@@ -22,8 +27,22 @@ export class RequestMetrics implements ExchangeObserver {
     series.byCode.set(code, (series.byCode.get(code) ?? 0) + 1);
     series.latency.observe(exchange.durationMs);
     const failure = exchange.failure;
-    if (failure !== null && failure !== 'aborted') {
-      series.upstreamErrors.set(failure, (series.upstreamErrors.get(failure) ?? 0) + 1);
+    const upstreamError = failure !== null && failure !== 'aborted';
+    if (upstreamError) series.upstreamErrors.set(failure, (series.upstreamErrors.get(failure) ?? 0) + 1);
+    const second = Math.floor(Date.now() / 1000);
+    series.window.record(second, code, upstreamError, exchange.durationMs);
+    const endpoint = exchange.endpoint;
+    if (endpoint !== null) {
+      let window = this.instances.get(endpoint.id);
+      if (window === undefined) this.instances.set(endpoint.id, (window = new RollingWindow()));
+      window.record(second, code, upstreamError, exchange.durationMs);
+    }
+  }
+
+  /** Forgets instances that have seen no request for the whole window (they are long gone). */
+  prune(nowSecond: number): void {
+    for (const [id, window] of this.instances) {
+      if (window.lastSecond < nowSecond - WINDOW_SECONDS) this.instances.delete(id);
     }
   }
 

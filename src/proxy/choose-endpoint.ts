@@ -5,10 +5,12 @@
 import type { IncomingMessage } from 'node:http';
 import { readCookie } from './cookies.js';
 import type { Endpoint } from './endpoint.js';
-import type { ReleaseRoute, ServiceRoute } from './routing-table.js';
+import { keyValue, type ReleaseRoute, type ServiceRoute } from './routing-table.js';
 
 export interface Routed {
   readonly req: IncomingMessage;
+  /** A Set-Cookie value the response must carry (sticky assignments). */
+  addSetCookie(value: string): void;
   /** The chosen release: null until the first choice; replaced on fallback. */
   release: ReleaseRoute | null;
   /** Endpoints already tried (retries). */
@@ -21,14 +23,15 @@ export function chooseEndpoint(service: ServiceRoute, routed: Routed, now: numbe
     const byRule = service.releaseByRule(req);
     if (byRule !== undefined) routed.release = byRule;
     else {
+      const byVersion = service.stickyRelease === null ? undefined : stickyRelease(service, routed);
       const sticky = service.policy.sticky;
       const key = sticky === null ? undefined : readCookie(req.headers.cookie, sticky.cookie);
       const pinned = key === undefined ? undefined : service.stickyTarget(key);
-      if (pinned !== undefined && pinned.endpoint.isAvailable(now)) {
+      if (pinned !== undefined && pinned.endpoint.isAvailable(now) && (byVersion === undefined || pinned.release === byVersion)) {
         routed.release = pinned.release;
         return pinned.endpoint;
       }
-      routed.release = service.releaseByWeight() ?? null;
+      routed.release = byVersion ?? service.releaseByWeight() ?? null;
     }
   }
   let release = routed.release;
@@ -44,4 +47,27 @@ export function chooseEndpoint(service: ServiceRoute, routed: Routed, now: numbe
   if (fallback === undefined) return undefined;
   routed.release = release = fallback;
   return release.balancer.pick(pick);
+}
+
+/**
+ * Sticky versions (invariant 8): during a split, a client keeps its release: by a hashed key (a user
+ * id: stable without cookies), else by the release cookie, else it is assigned by weight and given
+ * the cookie. Outside a split the cookie means nothing and is removed.
+ */
+function stickyRelease(service: ServiceRoute, routed: Routed): ReleaseRoute | undefined {
+  const policy = service.stickyRelease!;
+  const cookie = readCookie(routed.req.headers.cookie, policy.cookie);
+  if (!service.isSplit) {
+    if (cookie !== undefined) routed.addSetCookie(`${policy.cookie}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax`);
+    return undefined;
+  }
+  if (policy.hashKey !== null) {
+    const key = keyValue(routed.req, policy.hashKey);
+    if (key !== undefined && key !== '') return service.releaseByBucket(key);
+  }
+  const held = cookie === undefined ? undefined : service.releaseByCookie(cookie);
+  if (held !== undefined) return held;
+  const assigned = service.releaseByWeight();
+  if (assigned !== undefined) routed.addSetCookie(`${policy.cookie}=${assigned.cookieValue}; Path=/; HttpOnly; SameSite=Lax`);
+  return assigned;
 }

@@ -52,7 +52,7 @@ export class Exchange implements Dispatcher.DispatchHandler, Cuttable, Routed {
   private resumeUpstream: (() => void) | null = null;
   private upstreamDone = true;
   private finished = false;
-  private stickyCookie: string | null = null;
+  private setCookies: string[] | null = null;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -122,6 +122,10 @@ export class Exchange implements Dispatcher.DispatchHandler, Cuttable, Routed {
     );
   }
 
+  addSetCookie(value: string): void {
+    (this.setCookies ??= []).push(value);
+  }
+
   get triedEndpoints(): readonly Endpoint[] | null {
     return this.tried;
   }
@@ -136,7 +140,7 @@ export class Exchange implements Dispatcher.DispatchHandler, Cuttable, Routed {
       sticky !== null &&
       (sticky.ttlMs !== undefined || readCookie(this.req.headers.cookie, sticky.cookie) !== endpoint.stickyKey)
     ) {
-      this.stickyCookie = setCookieValue(sticky.cookie, endpoint.stickyKey, sticky.ttlMs);
+      this.addSetCookie(setCookieValue(sticky.cookie, endpoint.stickyKey, sticky.ttlMs));
     }
     return endpoint;
   }
@@ -158,7 +162,7 @@ export class Exchange implements Dispatcher.DispatchHandler, Cuttable, Routed {
     if (statusCode >= 500) this.recordUpstreamFailure();
     else recordSuccess(endpoint!);
     const headers = clientResponseHeaders(rawHeaders, this.ctx.dropServerHeader, this.requestId);
-    if (this.stickyCookie !== null) headers.push('set-cookie', this.stickyCookie);
+    if (this.setCookies !== null) for (const cookie of this.setCookies) headers.push('set-cookie', cookie);
     try {
       if (statusText) res.writeHead(statusCode, statusText, headers);
       else res.writeHead(statusCode, headers);

@@ -6,7 +6,7 @@ import { createBalancer, type BalanceAlgorithm, type Balancer } from './balancer
 import { readCookie } from './cookies.js';
 import type { Endpoint } from './endpoint.js';
 import type { EndpointRegistry, EndpointSpec } from './endpoint-registry.js';
-import { fnv1a } from './hashing.js';
+import { fnv1a, stickyKeyFor } from './hashing.js';
 import { HostRouter, type RouteMatch } from './host-router.js';
 import { RetryBudget, type RetryBudgetPolicy } from './retry-budget.js';
 import { compileRule, type CompiledRule, type RouteRule } from './route-rules.js';
@@ -32,12 +32,20 @@ export interface ReleaseSpec {
   endpoints: EndpointSpec[];
 }
 
+/** Sticky versions (invariant 8): while traffic is split, a client keeps the release it was given. */
+export interface StickyReleasePolicy {
+  cookie: string;
+  /** Assign by hashing this key (a user id) instead of by cookie. */
+  hashKey: HashKey | null;
+}
+
 export interface ServiceSpec {
   name: string;
   match: RouteMatch & { stripPrefix: boolean };
   policy: ServicePolicy;
   releases: ReleaseSpec[];
   rules: RouteRule[];
+  stickyRelease?: StickyReleasePolicy | null;
 }
 
 export interface TableSpec {
@@ -46,6 +54,8 @@ export interface TableSpec {
 
 export class ReleaseRoute {
   readonly balancer: Balancer;
+  /** Opaque cookie value naming this release (never the version label itself). */
+  readonly cookieValue: string;
 
   constructor(
     readonly service: string,
@@ -55,6 +65,7 @@ export class ReleaseRoute {
     policy: ServicePolicy,
   ) {
     this.balancer = createBalancer(policy.balance, endpoints);
+    this.cookieValue = stickyKeyFor(`release:${service}:${name}`);
   }
 }
 
@@ -65,6 +76,8 @@ export class ServiceRoute {
   /** Smooth weighted round-robin state over releases: exact shares at any weight. */
   private readonly current: Float64Array;
   private readonly single: ReleaseRoute | null;
+  /** True while more than one release takes unpinned traffic (a rollout in progress). */
+  readonly isSplit: boolean;
   /** Sticky key → endpoint and its release, across all releases of the service. */
   private readonly sticky: Map<string, { release: ReleaseRoute; endpoint: Endpoint }> | null;
 
@@ -75,12 +88,14 @@ export class ServiceRoute {
     releases: readonly ReleaseRoute[],
     rules: readonly RouteRule[],
     readonly retryBudget: RetryBudget,
+    readonly stickyRelease: StickyReleasePolicy | null = null,
   ) {
     this.releases = releases;
     this.byName = new Map(releases.map((r) => [r.name, r]));
     this.rules = rules.filter((r) => this.byName.has(r.release)).map(compileRule);
     this.current = new Float64Array(releases.length);
     this.single = releases.length === 1 && this.rules.length === 0 ? releases[0]! : null;
+    this.isSplit = releases.filter((r) => r.weight > 0).length > 1;
     this.sticky = policy.sticky
       ? new Map(releases.flatMap((release) => release.endpoints.map((endpoint) => [endpoint.stickyKey, { release, endpoint }] as const)))
       : null;
@@ -94,6 +109,31 @@ export class ServiceRoute {
   releaseByRule(req: IncomingMessage): ReleaseRoute | undefined {
     for (const rule of this.rules) {
       if (rule.test(req)) return this.byName.get(rule.release);
+    }
+    return undefined;
+  }
+
+
+  /** The release a sticky-release cookie value names, if it still takes traffic. */
+  releaseByCookie(value: string): ReleaseRoute | undefined {
+    for (const release of this.releases) if (release.cookieValue === value && release.weight > 0) return release;
+    return undefined;
+  }
+
+  /**
+   * A stable assignment by key: the key's bucket (0-9999) falls into the releases' cumulative weights
+   * in table order, so when the canary's weight grows, clients only move onto it, never off it.
+   */
+  releaseByBucket(key: string): ReleaseRoute | undefined {
+    let total = 0;
+    for (const release of this.releases) total += Math.max(release.weight, 0);
+    if (total <= 0) return undefined;
+    const point = ((fnv1a(key) % 10000) / 10000) * total;
+    let cumulative = 0;
+    for (const release of this.releases) {
+      if (release.weight <= 0) continue;
+      cumulative += release.weight;
+      if (point < cumulative) return release;
     }
     return undefined;
   }
@@ -119,11 +159,7 @@ export class ServiceRoute {
   }
 
   hashKeyOf(req: IncomingMessage): number {
-    const key = this.policy.hashKey;
-    if (key === null || key.kind === 'ip') return fnv1a(req.socket.remoteAddress ?? '');
-    if (key.kind === 'cookie') return fnv1a(readCookie(req.headers.cookie, key.name) ?? '');
-    const value = req.headers[key.name];
-    return fnv1a(Array.isArray(value) ? (value[0] ?? '') : (value ?? ''));
+    return fnv1a(keyValue(req, this.policy.hashKey ?? { kind: 'ip' }) ?? '');
   }
 
   private pickByWeight(): ReleaseRoute | undefined {
@@ -141,6 +177,14 @@ export class ServiceRoute {
     current[best]! -= total;
     return releases[best];
   }
+}
+
+/** The value a hash key names in a request: a header, a cookie or the client address. */
+export function keyValue(req: IncomingMessage, key: HashKey): string | undefined {
+  if (key.kind === 'ip') return req.socket.remoteAddress;
+  if (key.kind === 'cookie') return readCookie(req.headers.cookie, key.name);
+  const value = req.headers[key.name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 export class RoutingTable {
@@ -199,7 +243,7 @@ export function buildTable(
       return new ReleaseRoute(service.name, release.name, release.weight, endpoints, policy);
     });
     const budget = states.retryBudget(service.name, policy.retryBudget);
-    return new ServiceRoute(service.name, service.match, policy, releases, service.rules, budget);
+    return new ServiceRoute(service.name, service.match, policy, releases, service.rules, budget, service.stickyRelease ?? null);
   });
   return new RoutingTable(version, services);
 }

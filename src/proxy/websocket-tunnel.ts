@@ -23,6 +23,9 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
   release: ReleaseRoute | null = null;
   endpoint: Endpoint | null = null;
   readonly triedEndpoints = null;
+
+  /** A WebSocket handshake keeps its assignment for the session; it sets no cookies. */
+  addSetCookie(): void {}
   status = 0;
   errorCode: ProxyErrorCode | null = null;
   wasCut = false;

@@ -8,6 +8,7 @@ export class ServiceTable {
   readonly #setStable: Database.Statement<{ service: string; releaseId: number }>;
   readonly #stableId: Database.Statement<[string], number | null>;
   readonly #list: Database.Statement<[], { name: string; stable_release_id: number | null }>;
+  readonly #clearStable: Database.Statement<[string]>;
 
   constructor(db: Database.Database, readonly path: string) {
     this.#ensure = db.prepare('INSERT INTO services (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING');
@@ -17,6 +18,12 @@ export class ServiceTable {
     );
     this.#stableId = db.prepare<[string], number | null>('SELECT stable_release_id FROM services WHERE name = ?').pluck();
     this.#list = db.prepare('SELECT name, stable_release_id FROM services ORDER BY name');
+    this.#clearStable = db.prepare('UPDATE services SET stable_release_id = NULL WHERE name = ?');
+  }
+
+  /** The service has no stable release (a first deployment that was rolled back). */
+  clearStable(service: string): void {
+    this.#clearStable.run(service);
   }
 
   ensure(name: string): void {

@@ -79,6 +79,11 @@ export class Store {
     this.#write(() => this.#services.setStable(service, releaseId));
   }
 
+  /** Forgets the stable release (undoing a first deployment's promote). */
+  clearStableRelease(service: string): void {
+    this.#write(() => this.#services.clearStable(service));
+  }
+
   /** By name. */
   listServices(): { name: string; stableReleaseId: number | null }[] {
     return this.#services.list();

@@ -18,6 +18,7 @@ export function planBlueGreen(input: PlanInput): Step[] {
     { kind: 'promote' },
   );
   if (input.stableCount > 0 && scaleDownDelay > 0) steps.push({ kind: 'standby', delayMs: scaleDownDelay });
-  else steps.push({ kind: 'stop', release: 'stable', count: 'all' }, { kind: 'hook', hook: 'postDeploy' });
+  else if (input.stableCount > 0) steps.push({ kind: 'stop', release: 'stable', count: 'all' }, { kind: 'hook', hook: 'postDeploy' });
+  else steps.push({ kind: 'hook', hook: 'postDeploy' });
   return steps;
 }

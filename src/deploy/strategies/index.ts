@@ -2,6 +2,7 @@
 import type { DeployStrategy } from '../../config/index.js';
 import type { Step } from '../steps.js';
 import { planBlueGreen } from './blue-green.js';
+import { planCanary } from './canary.js';
 import type { PlanInput } from './plan-input.js';
 import { planRolling } from './rolling.js';
 
@@ -14,7 +15,6 @@ export function plan(strategy: DeployStrategy, input: PlanInput): Step[] {
     case 'blue-green':
       return planBlueGreen(input);
     case 'canary':
-      // Canary arrives with analysis; until then it rolls (the executor already carries weights).
-      return planRolling(input);
+      return planCanary(input);
   }
 }

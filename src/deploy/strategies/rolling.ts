@@ -17,7 +17,8 @@ export function planRolling(input: PlanInput): Step[] {
   while (newRunning < input.targetCount || oldLeft > 0) {
     // Capacity may dip by maxUnavailable: take that many old ones out before starting new ones.
     const stopFirst = Math.min(maxUnavailable, oldLeft);
-    const start = Math.min(maxSurge + stopFirst, input.targetCount - newRunning);
+    // Once no old instance is left there is no surge to limit: start what is still missing.
+    const start = oldLeft - stopFirst === 0 ? input.targetCount - newRunning : Math.min(maxSurge + stopFirst, input.targetCount - newRunning);
     if (stopFirst > 0) {
       oldLeft -= stopFirst;
       steps.push(route(newRunning, oldLeft), { kind: 'stop', release: 'stable', count: stopFirst });
