@@ -96,7 +96,7 @@ export function deploymentView(store: Store, row: DeploymentRow, currentStep?: n
     createdAt: row.createdAt,
     finishedAt: row.finishedAt,
     durationMs: Date.parse(row.finishedAt ?? new Date().toISOString()) - Date.parse(row.createdAt),
-    currentStep: currentStep ?? steps.findIndex((s) => s.state === 'running'),
+    currentStep: currentStep ?? (row.finishedAt !== null ? steps.length : steps.findIndex((s) => s.state === 'running')),
     verdicts,
     steps: steps.map((s) => ({
       index: s.index,

@@ -7,8 +7,6 @@ import { loadConfig } from '../config/index.js';
 import { CliError, UnreachableError } from './cli-error.js';
 import { EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE } from './exit-codes.js';
 
-export { CliError, UnreachableError } from './cli-error.js';
-
 export interface AdminOptions {
   admin?: string;
   token?: string;
@@ -111,7 +109,7 @@ function httpError(target: AdminTarget, status: number, json: unknown): CliError
 /** The message and field of an API error body `{error: {code, message, field?}}`. */
 export function apiError(json: unknown): { message?: string; field?: string } {
   if (typeof json !== 'object' || json === null || !('error' in json)) return {};
-  const error = (json as { error: unknown }).error;
+  const error = json.error;
   if (typeof error !== 'object' || error === null) return {};
   const { message, field } = error as { message?: unknown; field?: unknown };
   return { message: typeof message === 'string' ? message : undefined, field: typeof field === 'string' ? field : undefined };

@@ -1,11 +1,24 @@
 #!/usr/bin/env node
 // The switchyard command line: `up` runs the daemon; the other commands talk to it over the admin API.
+// Each command lives in commands/; this file wires them up and turns errors into exit codes.
 import { Command, CommanderError } from 'commander';
-import { configJsonSchema, ConfigError } from '../config/index.js';
-import { adminTarget, apiErrorMessage, callAdmin, CliError, type AdminOptions } from './admin-client.js';
-import { up } from './commands/up.js';
-import { validate } from './commands/validate.js';
-import { EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+import { ConfigError } from '../config/index.js';
+import { CliError } from './cli-error.js';
+import { abortCommand } from './commands/abort.js';
+import { deployCommand } from './commands/deploy.js';
+import { historyCommand } from './commands/history.js';
+import { logsCommand } from './commands/logs.js';
+import { pauseCommand } from './commands/pause.js';
+import { promoteCommand } from './commands/promote.js';
+import { reloadCommand } from './commands/reload.js';
+import { resumeCommand } from './commands/resume.js';
+import { rollbackCommand } from './commands/rollback.js';
+import { scaleCommand } from './commands/scale.js';
+import { schemaCommand } from './commands/schema.js';
+import { statusCommand } from './commands/status.js';
+import { upCommand } from './commands/up.js';
+import { validateCommand } from './commands/validate.js';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
 const program = new Command()
   .name('switchyard')
@@ -13,49 +26,30 @@ const program = new Command()
   .exitOverride()
   .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 
-const adminOptions = (command: Command) =>
-  command
-    .option('--admin <url>', 'admin API URL (default: from the config file, else http://127.0.0.1:8081)')
-    .option('--token <token>', 'admin API token (default: SWITCHYARD_TOKEN)')
-    .option('-c, --config <file>', 'config file to read the admin address from', 'switchyard.yaml');
-
-program
-  .command('up')
-  .description('run the daemon in the foreground (proxy, admin API, each service)')
-  .option('-c, --config <file>', 'config file', 'switchyard.yaml')
-  .action(async (options: { config: string }) => {
-    await up(options.config);
-  });
-
-program
-  .command('validate')
-  .description('check a config file and print every problem with its line')
-  .option('-c, --config <file>', 'config file', 'switchyard.yaml')
-  .option('--json', 'print one JSON document')
-  .action((options: { config: string; json?: boolean }) => {
-    process.exitCode = validate(options.config, options.json === true);
-  });
-
-program
-  .command('schema')
-  .description('print the JSON Schema of the config file (for editor completion and checks)')
-  .action(() => {
-    console.log(JSON.stringify(configJsonSchema(), null, 2));
-  });
-
-adminOptions(program.command('reload'))
-  .description('re-read the config file; an invalid file is reported and changes nothing')
-  .action(async (options: AdminOptions) => {
-    const { status, json } = await callAdmin(adminTarget(options), 'POST', '/api/v1/reload');
-    if (status !== 200) throw new CliError(apiErrorMessage(json, `reload failed (HTTP ${status})`), EXIT_USAGE);
-    const restart = (json as { needsRestart?: string[] }).needsRestart;
-    console.log(restart ? `config reloaded; restart to apply changes to: ${restart.join(', ')}` : 'config reloaded');
-  });
+const commands = [
+  upCommand,
+  validateCommand,
+  schemaCommand,
+  reloadCommand,
+  deployCommand,
+  statusCommand,
+  promoteCommand,
+  pauseCommand,
+  resumeCommand,
+  abortCommand,
+  rollbackCommand,
+  scaleCommand,
+  historyCommand,
+  logsCommand,
+];
+// addCommand does not pass exitOverride and output settings on by itself.
+for (const build of commands) program.addCommand(build().copyInheritedSettings(program));
 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) {
+    // Commander has printed the problem (or the help) already.
     process.exitCode = err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
   } else if (err instanceof CliError) {
     console.error(`switchyard: ${err.message}`);
@@ -64,7 +58,8 @@ try {
     console.error(err.message);
     process.exitCode = EXIT_USAGE;
   } else {
+    // Not an expected failure: keep the stack for the bug report.
     console.error(err);
-    process.exitCode = 1;
+    process.exitCode = EXIT_FAILED;
   }
 }

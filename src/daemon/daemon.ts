@@ -75,9 +75,6 @@ export class Daemon {
     const controller = new Controller(config, { store, health, metrics, supervisor, proxy, log });
     const daemon = new Daemon(config, options, log, store, proxy, health, controller, metrics, accessLog);
     store.subscribe((event) => log.info({ service: event.service ?? undefined, type: event.type }, event.message));
-    health.onChange((endpoint, healthy, result) => {
-      if (!healthy) store.addEvent({ instanceId: endpoint.id, type: 'instance.unhealthy', message: `${endpoint.id}: health check failing (${result.detail})` });
-    });
     await recover(store, log);
     for (const name of controller.serviceNames()) store.ensureService(name);
     await Promise.all(controller.serviceNames().map((name) => controller.startStable(name)));

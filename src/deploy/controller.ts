@@ -125,8 +125,9 @@ export class Controller {
     const { store } = this.deps;
     const stable = store.stableRelease(service) ?? null;
     const stableCount = stable === null ? 0 : this.deps.supervisor.instances({ releaseId: stable.id }).length;
-    const planned =
-      steps ?? plan(strategy, { stableCount, targetCount: instanceCount(config, target.spec, this.scaled.get(service)), deploy: config.deploy, skipPauses });
+    const fresh = plan(strategy, { stableCount, targetCount: instanceCount(config, target.spec, this.scaled.get(service)), deploy: config.deploy, skipPauses });
+    // Going back runs no deploy hooks (a migration is not undone by running it again); onRollback is for that.
+    const planned = steps ?? (kind === 'rollback' ? fresh.filter((step) => step.kind !== 'hook') : fresh);
     const row = store.transaction(() => {
       const created = store.createDeployment({ service, fromReleaseId: stable?.id ?? null, toReleaseId: target.id, strategy, kind, state: 'pending' });
       store.saveSteps(created.id, planned.map((step) => ({ kind: step.kind, params: step })));

@@ -51,9 +51,15 @@ export class Supervisor {
   private readonly nextOrdinal = new Map<number, number>();
 
   constructor(private readonly deps: SupervisorDeps) {
-    deps.health.onChange((endpoint, healthy) => {
+    deps.health.onChange((endpoint, healthy, result) => {
       const instance = this.byEndpoint.get(endpoint);
-      if (instance && healthy && instance.state === 'starting') this.becameReady(instance);
+      if (!instance) return;
+      if (healthy && instance.state === 'starting') this.becameReady(instance);
+      else if (!healthy) {
+        deps.store.addEvent({ service: instance.service, instanceId: instance.id, type: 'instance.unhealthy', message: `${instance.id}: health check failing (${result.detail}); out of rotation until it passes` });
+      } else {
+        deps.store.addEvent({ service: instance.service, instanceId: instance.id, type: 'instance.healthy', message: `${instance.id}: health check passing again` });
+      }
     });
   }
 

@@ -1,5 +1,15 @@
 // `switchyard up`: run the daemon in the foreground until SIGTERM/SIGINT; SIGHUP reloads the config.
+import { Command } from 'commander';
 import { Daemon } from '../../daemon/daemon.js';
+
+export function upCommand(): Command {
+  return new Command('up')
+    .description('run the daemon in the foreground (proxy, admin API, each service)')
+    .option('-c, --config <file>', 'config file', 'switchyard.yaml')
+    .action(async (options: { config: string }) => {
+      await up(options.config);
+    });
+}
 
 export async function up(configFile: string): Promise<void> {
   const daemon = await Daemon.start({ configFile });

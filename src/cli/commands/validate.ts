@@ -1,6 +1,17 @@
 // `switchyard validate`: check a config file and print every problem with its line; exit 2 if any.
+import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../../config/index.js';
 import { EXIT_OK, EXIT_USAGE } from '../exit-codes.js';
+
+export function validateCommand(): Command {
+  return new Command('validate')
+    .description('check a config file and print every problem with its line')
+    .option('-c, --config <file>', 'config file', 'switchyard.yaml')
+    .option('--json', 'print one JSON document')
+    .action((options: { config: string; json?: boolean }) => {
+      process.exitCode = validate(options.config, options.json === true);
+    });
+}
 
 export function validate(configFile: string, json: boolean): number {
   try {

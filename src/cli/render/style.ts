@@ -7,12 +7,14 @@ export interface Terminal {
   readonly color: boolean;
   /** Visible columns, for cutting live-view lines so they never wrap. */
   readonly columns: number;
+  /** Visible rows: a live view taller than the screen could not be redrawn in place. */
+  readonly rows: number;
 }
 
 export function terminal(stream: NodeJS.WriteStream = process.stdout): Terminal {
   const live = stream.isTTY === true && process.env.TERM !== 'dumb';
   const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
-  return { live, color: live && !noColor, columns: stream.columns ?? 80 };
+  return { live, color: live && !noColor, columns: stream.columns ?? 80, rows: stream.rows ?? 24 };
 }
 
 export type Paint = (text: string) => string;
@@ -43,7 +45,8 @@ export function stateColor(p: Palette, state: string): Paint {
 }
 
 // Matches SGR colour sequences only: the only escapes this CLI writes inside a line.
-const ANSI = /\u001b\[[0-9;]*m/g;
+const ESC = '\u001b';
+const ANSI = new RegExp(`${ESC}\\[[0-9;]*m`, 'g');
 
 export function visibleLength(text: string): number {
   return text.replace(ANSI, '').length;
@@ -56,7 +59,7 @@ export function truncate(text: string, width: number): string {
   let seen = 0;
   for (let i = 0; i < text.length; ) {
     ANSI.lastIndex = i;
-    const escape = text[i] === '\u001b' ? ANSI.exec(text) : null;
+    const escape = text[i] === ESC ? ANSI.exec(text) : null;
     if (escape !== null && escape.index === i) {
       out += escape[0];
       i += escape[0].length;

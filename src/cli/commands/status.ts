@@ -1,0 +1,27 @@
+// `switchyard status [SERVICE]`: releases, instances, traffic split and the deployment in progress.
+import { Command } from 'commander';
+import { AdminClient, type AdminOptions } from '../admin-client.js';
+import { withAdminOptions } from '../admin-options.js';
+import type { ServiceView } from '../api-types.js';
+import { serviceStatus } from '../render/service-status.js';
+import { palette, terminal } from '../render/style.js';
+
+export function statusCommand(): Command {
+  return withAdminOptions(new Command('status'))
+    .description('releases, instances (state, health, in-flight), traffic split, current deployment')
+    .argument('[service]', 'one service (default: all)')
+    .option('--json', 'print one JSON document')
+    .action(async (service: string | undefined, options: AdminOptions & { json?: boolean }) => {
+      const client = AdminClient.from(options);
+      const services =
+        service === undefined
+          ? (await client.get<{ services: ServiceView[] }>('/api/v1/services')).services
+          : [await client.get<ServiceView>(`/api/v1/services/${encodeURIComponent(service)}`)];
+      if (options.json) {
+        console.log(JSON.stringify(service === undefined ? { services } : services[0], null, 2));
+        return;
+      }
+      const p = palette(terminal().color);
+      console.log(services.length === 0 ? 'no services configured' : services.map((s) => serviceStatus(p, s)).join('\n\n'));
+    });
+}

@@ -1,0 +1,40 @@
+// `switchyard status` as text: per service its stable release, each release's role and traffic, the
+// instances, the preview header, the standby release and the deployment in progress.
+import type { ServiceView } from '../api-types.js';
+import { currentStep, pauseHint } from './deployment.js';
+import { healthCounts } from './service-lines.js';
+import { stateColor, type Palette } from './style.js';
+import { clock } from './time.js';
+import { table } from './table.js';
+
+export function serviceStatus(p: Palette, s: ServiceView): string {
+  const stable = s.stable ? `stable ${s.stable.version} (release ${s.stable.number})` : 'no stable release yet';
+  const lines = [`${p.bold(s.name)}  ${stable}  ·  ${s.instancesWanted} instance${s.instancesWanted === 1 ? '' : 's'} wanted  ·  ${s.kind}`];
+  if (s.releases.length > 0) {
+    const releases = s.releases.map((r) => [r.number, r.version, r.role, `${r.traffic}%`, r.instances.length === 0 ? '-' : healthCounts(r)]);
+    lines.push('', table(p, ['release', 'version', 'role', 'traffic', 'instances'], releases, 2));
+  }
+  const instances = s.releases.flatMap((r) =>
+    r.instances.map((i) => {
+      const health = i.ejected ? 'ejected' : i.healthy ? 'healthy' : 'unhealthy';
+      return [i.id, `${r.version}#${r.number}`, stateColor(p, i.state)(i.state), stateColor(p, health)(health), i.inRotation ? 'yes' : 'no', i.inFlight, i.restarts, i.address, i.pid ?? '-'];
+    }),
+  );
+  if (instances.length > 0) {
+    lines.push('', table(p, ['instance', 'release', 'state', 'health', 'in rotation', 'in-flight', 'restarts', 'address', 'pid'], instances, 2));
+  }
+  lines.push('');
+  if (s.preview) lines.push(`  preview     requests with \`${s.preview.header}: ${s.preview.value}\` reach the new release`);
+  if (s.standby) lines.push(`  standby     ${s.standby.version} (release ${s.standby.number}) kept until ${clock(s.standby.until)}: \`switchyard rollback ${s.name}\` is instant`);
+  const d = s.deployment;
+  if (d === null) lines.push(`  deployment  none in progress`);
+  else {
+    const step = currentStep(d);
+    const where = step ? `step ${step.index + 1}/${d.steps.length}: ${step.description}` : `${d.steps.filter((x) => x.state !== 'pending').length}/${d.steps.length} steps through`;
+    const move = `${d.from?.version ?? '-'} → ${d.to?.version ?? '?'}`;
+    lines.push(`  deployment  ${d.id} (${d.kind} ${move} by ${d.strategy}) ${stateColor(p, d.state)(d.state)}, ${where}`);
+    const hint = pauseHint(d);
+    if (hint) lines.push(`              ${p.yellow(hint)}`);
+  }
+  return lines.join('\n');
+}
