@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { ApiError, badRequest } from './api-error.js';
 import type { TokenAuth } from './auth.js';
+import { AuthThrottle } from './auth-throttle.js';
 import { isPublicDashboardPath } from './dashboard-assets.js';
 import type { Router } from './router.js';
 
@@ -13,11 +14,14 @@ export interface AdminServerOptions {
   router: Router;
   auth: TokenAuth;
   onError?: (err: unknown) => void;
+  /** A request with a missing or wrong token (logged: someone may be guessing). */
+  onAuthFailure?: (address: string, path: string, blocked: boolean) => void;
 }
 
-export function createAdminServer({ router, auth, onError }: AdminServerOptions): Server {
+export function createAdminServer({ router, auth, onError, onAuthFailure }: AdminServerOptions): Server {
+  const throttle = new AuthThrottle();
   return createServer((req, res) => {
-    handle(req, res, router, auth).catch((err: unknown) => {
+    handle(req, res, router, auth, throttle, onAuthFailure).catch((err: unknown) => {
       onError?.(err);
       if (!res.headersSent) sendJson(res, 500, new ApiError(500, 'internal', 'internal error').toJSON());
       else res.destroy();
@@ -25,11 +29,29 @@ export function createAdminServer({ router, auth, onError }: AdminServerOptions)
   });
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, router: Router, auth: TokenAuth): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  router: Router,
+  auth: TokenAuth,
+  throttle: AuthThrottle,
+  onAuthFailure: AdminServerOptions['onAuthFailure'],
+): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://admin');
-  if (url.pathname !== '/healthz' && !isPublicDashboardPath(req.method, url.pathname) && !auth.allows(req)) {
-    res.setHeader('www-authenticate', 'Bearer');
-    return sendJson(res, 401, new ApiError(401, 'unauthorized', 'missing or wrong bearer token').toJSON());
+  if (url.pathname !== '/healthz' && !isPublicDashboardPath(req.method, url.pathname) && auth.required) {
+    const address = req.socket.remoteAddress ?? '';
+    const now = Date.now();
+    const wait = throttle.blockedFor(address, now);
+    if (wait > 0) {
+      res.setHeader('retry-after', String(Math.ceil(wait / 1000)));
+      return sendJson(res, 429, new ApiError(429, 'too_many_attempts', 'too many failed token attempts; try again later').toJSON());
+    }
+    if (!auth.allows(req)) {
+      const blocked = throttle.fail(address, now);
+      onAuthFailure?.(address, url.pathname, blocked);
+      res.setHeader('www-authenticate', 'Bearer');
+      return sendJson(res, 401, new ApiError(401, 'unauthorized', 'missing or wrong bearer token').toJSON());
+    }
   }
   const found = router.find(req.method ?? 'GET', url.pathname);
   if ('allowed' in found) {

@@ -9,7 +9,7 @@ import { EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE } from './exit-codes.js';
 
 export interface AdminOptions {
   admin?: string;
-  token?: string;
+  tokenFile?: string;
   config?: string;
 }
 
@@ -18,10 +18,10 @@ export interface AdminTarget {
   token: string | undefined;
 }
 
-/** --admin, else SWITCHYARD_ADMIN, else the config's admin.listen, else the default; --token, else SWITCHYARD_TOKEN, else the config's. */
+/** --admin, else SWITCHYARD_ADMIN, else the config's admin.listen, else the default; --token-file, else SWITCHYARD_TOKEN, else the config's. */
 export function adminTarget(options: AdminOptions): AdminTarget {
   let url = options.admin ?? process.env.SWITCHYARD_ADMIN;
-  let token = options.token ?? process.env.SWITCHYARD_TOKEN;
+  let token = options.tokenFile !== undefined ? readTokenFile(options.tokenFile) : process.env.SWITCHYARD_TOKEN;
   const file = options.config ?? 'switchyard.yaml';
   if ((url === undefined || token === undefined) && existsSync(file)) {
     try {
@@ -100,7 +100,7 @@ export class AdminClient {
 function httpError(target: AdminTarget, status: number, json: unknown): CliError {
   const { message, field } = apiError(json);
   if (status === 401 || status === 403) {
-    return new CliError(`the daemon at ${target.url} refused the token; pass --token or set SWITCHYARD_TOKEN`, EXIT_UNREACHABLE);
+    return new CliError(`the daemon at ${target.url} refused the token; pass --token-file or set SWITCHYARD_TOKEN`, EXIT_UNREACHABLE);
   }
   const text = `${field === undefined ? '' : `${field}: `}${message ?? `the daemon answered HTTP ${status}`}`;
   return new CliError(text, status >= 400 && status < 500 ? EXIT_USAGE : EXIT_FAILED);
@@ -120,5 +120,13 @@ function parseJson(text: string): unknown {
     return JSON.parse(text) as unknown;
   } catch {
     return text;
+  }
+}
+
+function readTokenFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (err) {
+    throw new CliError(`cannot read the token file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, EXIT_USAGE);
   }
 }

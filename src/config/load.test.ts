@@ -123,7 +123,7 @@ describe('parseConfig', () => {
     assert.equal(config.proxy.dropServerHeader, false);
     assert.deepEqual(config.proxy.limits, {
       headersTimeout: 30_000, requestTimeout: 300_000, keepAliveTimeout: 5000,
-      maxHeaderSize: 16 * 1024, maxBodySize: 100 * 1024 * 1024, maxConnections: 10_000, maxUrlLength: 8 * 1024,
+      maxHeaderSize: 16 * 1024, maxBodySize: 100 * 1024 * 1024, maxConnections: 10_000, maxUrlLength: 8 * 1024, sendTimeout: 60_000, maxWebSocketFrame: 16 * 1024 * 1024,
     });
     assert.deepEqual(config.admin, { listen: '127.0.0.1:8081' });
     assert.equal(config.state, '/srv/app/.switchyard');

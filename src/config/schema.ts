@@ -32,6 +32,12 @@ const proxySchema = z
         maxBodySize: size.prefault('100mb').describe('Larger request bodies get 413 (0 = unlimited)'),
         maxConnections: count(1).default(10000),
         maxUrlLength: size.prefault('8kb'),
+        sendTimeout: duration
+          .prefault('60s')
+          .describe('A client that reads none of its response for this long is cut off (0 = off)'),
+        maxWebSocketFrame: size
+          .prefault('16mb')
+          .describe('WebSocket frames larger than this close the socket with 1009 (0 = no limit)'),
       })
       .superRefine((limits, ctx) => {
         // Node's HTTP server refuses a headersTimeout longer than a non-zero requestTimeout.

@@ -166,6 +166,8 @@ export class Daemon {
       router: adminRoutes(this, registry),
       auth: new TokenAuth(readToken(config)),
       onError: (err) => this.log.error({ err }, 'admin API error'),
+      onAuthFailure: (address, path, blocked) =>
+        this.log.warn({ address, path, blocked }, blocked ? 'admin API: too many wrong tokens; address blocked for a minute' : 'admin API: missing or wrong token'),
     });
     const { host, port } = parseHostPort(config.admin.listen);
     this.adminAddress = await listenOn(admin, host, port);

@@ -6,6 +6,7 @@ import type { Instance } from '../runtime/instance.js';
 import { CRASH_LOOP_EXITS, type Supervisor } from '../runtime/supervisor.js';
 import type { DeploymentRow, DeploymentState, ReleaseRow, Store } from '../store/index.js';
 import { DeployError, DeploymentFailure } from './errors.js';
+import { killIfFaultPoint } from './fault-injection.js';
 import type { Verdict } from './analysis/judge.js';
 import type { Routing } from './routing.js';
 import { describeStep, type ReleaseRole, type RotationCount, type Step, type Weights } from './steps.js';
@@ -113,6 +114,7 @@ export class DeploymentRun {
         }
         this.ctx.store.updateStep(this.id, index, { state: 'running', startedAt: now() });
         this.event('step.started', `step ${index + 1}/${this.steps.length}: ${describeStep(step)}`, { index });
+        killIfFaultPoint(step, index, this.steps);
         const detail = await this.withDeadline(step, index, () => this.execute(step, index));
         this.ctx.store.updateStep(this.id, index, { state: 'done', detail, finishedAt: now() });
       }

@@ -179,7 +179,13 @@ export class Exchange implements Dispatcher.DispatchHandler, Cuttable, Routed {
   onData(chunk: Buffer): boolean {
     this.bytesOut += chunk.length;
     if (this.res.write(chunk)) return true;
-    this.res.once('drain', this.resumeUpstream!);
+    // The client is not reading: wait for it, but not forever (a slow-read attack holds an upstream).
+    const timeout = this.ctx.limits.sendTimeout;
+    const timer = timeout > 0 ? setTimeout(() => this.cut(), timeout) : null;
+    this.res.once('drain', () => {
+      if (timer) clearTimeout(timer);
+      this.resumeUpstream!();
+    });
     return false;
   }
 

@@ -18,6 +18,10 @@ export interface ProxyEvents {
 export interface ProxyLimits {
   /** Request bodies above this many bytes get 413; 0 = unlimited. */
   maxBodySize: number;
+  /** How long a response may stay blocked on a client that does not read (0 = forever). */
+  sendTimeout: number;
+  /** Largest WebSocket frame passed through (0 = any). */
+  maxWebSocketFrame: number;
 }
 
 export interface ProxyContext {

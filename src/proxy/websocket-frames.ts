@@ -4,6 +4,9 @@
 /** Close frame with status 1001 (going away), as a server sends it (unmasked). */
 export const CLOSE_GOING_AWAY_FROM_SERVER = Buffer.from([0x88, 0x02, 0x03, 0xe9]);
 
+/** Close frame with status 1009 (message too big), from the server side. */
+export const CLOSE_TOO_BIG_FROM_SERVER = Buffer.from([0x88, 0x02, 0x03, 0xf1]);
+
 /** Close frame with status 1001 as a client must send it (masked with a zero mask, which is valid). */
 export const CLOSE_GOING_AWAY_FROM_CLIENT = Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe9]);
 

@@ -12,7 +12,7 @@ import { clientResponseHeaders, upstreamRequestHead } from './forward-headers.js
 import { stripPathPrefix } from './host-router.js';
 import type { ProxyContext } from './proxy-context.js';
 import type { ReleaseRoute, ServiceRoute } from './routing-table.js';
-import { CLOSE_GOING_AWAY_FROM_CLIENT, CLOSE_GOING_AWAY_FROM_SERVER, FrameTracker } from './websocket-frames.js';
+import { CLOSE_GOING_AWAY_FROM_CLIENT, CLOSE_GOING_AWAY_FROM_SERVER, CLOSE_TOO_BIG_FROM_SERVER, FrameTracker } from './websocket-frames.js';
 
 /** How long a cut tunnel waits for the current frame to end and the close handshake, before destroying. */
 const CLOSE_GRACE_MS = 1000;
@@ -154,6 +154,8 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
         return;
       }
       tracker.advance(chunk, false);
+      const max = this.ctx.limits.maxWebSocketFrame;
+      if (max > 0 && tracker.largestFrame > max) return this.tooBig();
       if (to.writableEnded) return;
       if (!to.write(chunk)) from.pause();
     });
@@ -161,6 +163,15 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
     from.on('end', () => {
       if (!this.closing) to.end();
     });
+  }
+
+  /** A frame over the size limit: close both sides with 1009 (message too big), mid-frame or not. */
+  private tooBig(): void {
+    if (this.closed) return;
+    this.errorCode = 'body_too_large';
+    // Our close frame must not land inside a frame the app is sending.
+    if (!this.client.destroyed && this.toClient.atBoundary) this.client.write(CLOSE_TOO_BIG_FROM_SERVER);
+    this.close();
   }
 
   private sendGoingAway(): void {

@@ -3,6 +3,8 @@
 // run in order and build on each other, like a day of deployments: v1 → v2 → v3 → failed v4 → back to v2.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { CLI, freePort, runCli, startDaemon, tempDir, type CliResult, type DaemonProcess, type TempDir } from '../helpers/daemon.js';
@@ -107,10 +109,18 @@ describe('switchyard deployment commands, against a running daemon', { timeout: 
     assert.match(stderr, /^switchyard: cannot reach the switchyard daemon at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
   });
 
-  it('exits 3 when the daemon refuses the token', async () => {
-    const { code, stderr } = await runCli(['status', '-c', configFile, '--token', 'not-the-right-token-at-all'], { cwd: tmp.dir });
+  it('exits 3 when the daemon refuses the token (read from --token-file, never from the command line)', async () => {
+    const tokenFile = join(tmp.dir, 'wrong-token');
+    writeFileSync(tokenFile, 'not-the-right-token-at-all\n');
+    const { code, stderr } = await runCli(['status', '-c', configFile, '--token-file', tokenFile], { cwd: tmp.dir });
     assert.equal(code, 3);
     assert.match(stderr, /refused the token/);
+  });
+
+  it('has no --token option, so a token never shows in ps', async () => {
+    const { code, stderr } = await runCli(['status', '-c', configFile, '--token', 'x'.repeat(20)], { cwd: tmp.dir });
+    assert.equal(code, 2);
+    assert.match(stderr, /unknown option '--token'/);
   });
 
   it('deploys v2, prints the plan and one plain line per event without a TTY, and exits 0', STEP_TIMEOUT, async () => {

@@ -35,6 +35,8 @@ export interface Outcome {
   status: number | null;
   /** The `version` field of the JSON body; null when there was none. */
   version: string | null;
+  /** The `pid` field of the JSON body (examples/node-app sends it): which instance answered. */
+  pid: number | null;
   /** Null for a good answer (200 with a version); else the kind of failure: an error code, `status 502`, `bad body`. */
   error: string | null;
   detail: string | null;
@@ -149,14 +151,15 @@ export class Load {
     const { path, slowMs, postBody, headers } = this.options;
     const method = post ? 'POST' : 'GET';
     const start = Date.now();
-    const outcome = (status: number | null, version: string | null, error: string | null, detail: string | null): Outcome => ({
+    const outcome = (status: number | null, body: Body, error: string | null, detail: string | null): Outcome => ({
       worker,
       method,
       slow,
       start,
       end: Date.now(),
       status,
-      version,
+      version: body.version,
+      pid: body.pid,
       error,
       detail,
     });
@@ -169,26 +172,34 @@ export class Load {
         body: post ? postBody : undefined,
       });
       const text = await res.body.text();
-      const version = versionOf(text);
-      if (res.statusCode !== 200) return outcome(res.statusCode, version, `status ${res.statusCode}`, text.slice(0, 300));
-      if (version === null) return outcome(res.statusCode, null, 'bad body', text.slice(0, 300));
-      return outcome(res.statusCode, version, null, null);
+      const body = parseBody(text);
+      if (res.statusCode !== 200) return outcome(res.statusCode, body, `status ${res.statusCode}`, text.slice(0, 300));
+      if (body.version === null) return outcome(res.statusCode, body, 'bad body', text.slice(0, 300));
+      return outcome(res.statusCode, body, null, null);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       const kind = typeof code === 'string' ? code : err instanceof Error ? err.name : 'error';
-      return outcome(null, null, kind, err instanceof Error ? err.message : String(err));
+      return outcome(null, { version: null, pid: null }, kind, err instanceof Error ? err.message : String(err));
     }
   }
 }
 
-function versionOf(text: string): string | null {
+interface Body {
+  version: string | null;
+  pid: number | null;
+}
+
+function parseBody(text: string): Body {
   try {
     const body: unknown = JSON.parse(text);
-    if (typeof body === 'object' && body !== null && 'version' in body && typeof body.version === 'string') return body.version;
+    if (typeof body === 'object' && body !== null) {
+      const { version, pid } = body as { version?: unknown; pid?: unknown };
+      return { version: typeof version === 'string' ? version : null, pid: typeof pid === 'number' ? pid : null };
+    }
   } catch {
-    // Not JSON: no version.
+    // Not JSON: nothing to read.
   }
-  return null;
+  return { version: null, pid: null };
 }
 
 /** The first few failures in words, for an assertion message. */

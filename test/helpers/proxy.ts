@@ -24,6 +24,8 @@ export const testLimits: ProxyOptions['limits'] = {
   maxConnections: 10_000,
   maxBodySize: 0,
   maxUrlLength: 8192,
+  sendTimeout: 60_000,
+  maxWebSocketFrame: 0,
 };
 
 /** A one-service table spec; endpoint ids are the addresses. */
