@@ -40,8 +40,6 @@ export class Controller {
   private readonly routings = new Map<string, Routing>();
   private readonly runs = new Map<string, DeploymentRun>();
   private readonly standbys = new Map<string, Standby>();
-  /** Instance counts changed by `scale`, per service. */
-  private readonly scaled = new Map<string, number>();
   private readonly hooks: HookRunner;
 
   constructor(
@@ -79,11 +77,16 @@ export class Controller {
     return run?.isActive ? run : undefined;
   }
 
+  /** The count `scale` set (kept in the store across restarts), if any. */
+  private scaledCount(service: string): number | undefined {
+    return this.deps.store.scaledInstances(service) ?? undefined;
+  }
+
   /** How many instances the stable release should run: the config's count, or what `scale` set. */
   wantedInstances(service: string): number {
     const config = this.serviceConfig(service);
     const stable = this.deps.store.stableRelease(service);
-    return stable ? instanceCount(config, stable.spec, this.scaled.get(service)) : (config.targets?.length ?? config.instances);
+    return stable ? instanceCount(config, stable.spec, this.scaledCount(service)) : (config.targets?.length ?? config.instances);
   }
 
   standbyOf(service: string): { release: ReleaseRow; until: number } | undefined {
@@ -125,7 +128,7 @@ export class Controller {
     const { store } = this.deps;
     const stable = store.stableRelease(service) ?? null;
     const stableCount = stable === null ? 0 : this.deps.supervisor.instances({ releaseId: stable.id }).length;
-    const fresh = plan(strategy, { stableCount, targetCount: instanceCount(config, target.spec, this.scaled.get(service)), deploy: config.deploy, skipPauses });
+    const fresh = plan(strategy, { stableCount, targetCount: instanceCount(config, target.spec, this.scaledCount(service)), deploy: config.deploy, skipPauses });
     // Going back runs no deploy hooks (a migration is not undone by running it again); onRollback is for that.
     const planned = steps ?? (kind === 'rollback' ? fresh.filter((step) => step.kind !== 'hook') : fresh);
     const row = store.transaction(() => {
@@ -213,7 +216,7 @@ export class Controller {
     if (stable.spec.kind === 'static') throw new DeployError('not_possible', 'a service with static targets scales by deploying a new target list', 'instances');
     const { supervisor, store } = this.deps;
     const current = supervisor.instances({ releaseId: stable.id });
-    this.scaled.set(service, count);
+    store.setScaledInstances(service, count);
     store.addEvent({ service, type: 'service.scaled', message: `${service}: scaling ${stable.version} from ${current.length} to ${count} instances` });
     if (count > current.length) {
       const started = await Promise.all(Array.from({ length: count - current.length }, () => supervisor.start(service, config, stable)));
@@ -246,7 +249,7 @@ export class Controller {
       this.deps.log.info({ service, deployment: row.id }, 'first release deployed');
       return;
     }
-    const count = instanceCount(config, stable.spec, this.scaled.get(service));
+    const count = instanceCount(config, stable.spec, this.scaledCount(service));
     store.addEvent({ service, type: 'service.starting', message: `${service}: starting ${count} instance(s) of stable ${stable.version} (release ${stable.number})` });
     const results = await Promise.allSettled(Array.from({ length: count }, () => supervisor.start(service, config, stable)));
     const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));

@@ -2,7 +2,7 @@
 // (with the reason recorded), and instance processes left from the previous run are stopped, so the
 // stable release is started fresh and nothing runs that switchyard does not know about.
 import type { Logger } from 'pino';
-import { isOurInstanceProcess } from '../runtime/leftovers.js';
+import { findInstanceProcesses, isOurInstanceProcess } from '../runtime/leftovers.js';
 import { stopProcessGroup } from '../runtime/stop-process.js';
 import type { Store } from '../store/index.js';
 
@@ -20,11 +20,13 @@ export async function recover(store: Store, log: Logger): Promise<void> {
     log.warn({ service: deployment.service, deployment: deployment.id }, 'interrupted deployment rolled back');
   }
   const leftovers = store.instances({ states: ['starting', 'ready', 'draining'] });
+  const unrecorded = findInstanceProcesses(new Set(leftovers.filter((r) => r.pid === null).map((r) => r.id)));
   await Promise.all(
     leftovers.map(async (row) => {
       let how = 'its process was already gone';
-      if (row.pid !== null && isOurInstanceProcess(row.pid, row.id)) {
-        const { outcome } = await stopProcessGroup(row.pid, 'SIGTERM', LEFTOVER_STOP_TIMEOUT_MS);
+      const pid = row.pid ?? unrecorded.get(row.id) ?? null;
+      if (pid !== null && isOurInstanceProcess(pid, row.id)) {
+        const { outcome } = await stopProcessGroup(pid, 'SIGTERM', LEFTOVER_STOP_TIMEOUT_MS);
         how = outcome === 'killed' ? 'its process was killed' : 'its process was stopped';
       }
       store.updateInstance(row.id, { state: 'stopped' });

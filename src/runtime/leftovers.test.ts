@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { killAllTracked, removeScratchDirs, scratchDir, track } from '../../test/fixtures/runtime/processes.js';
-import { isOurInstanceProcess } from './leftovers.js';
+import { findInstanceProcesses, isOurInstanceProcess } from './leftovers.js';
 import { startProcess } from './spawn-process.js';
 
 after(() => {
@@ -45,5 +45,15 @@ describe('isOurInstanceProcess', () => {
 
   it('is false for pids that are no process at all', () => {
     for (const pid of [0, -1, 1.5, Number.NaN]) assert.equal(isOurInstanceProcess(pid, 'web-3-1'), false);
+  });
+});
+
+describe('findInstanceProcesses', () => {
+  it('finds the group leader of an instance whose PID was never recorded, and nothing for other ids', async () => {
+    const child = await startInstance('orphan-7-1', ['sh', '-c', 'sleep 30 & wait']);
+    const pid = track(child.pid);
+    const found = findInstanceProcesses(new Set(['orphan-7-1', 'orphan-7-2']));
+    assert.equal(found.get('orphan-7-1'), pid);
+    assert.equal(found.has('orphan-7-2'), false);
   });
 });

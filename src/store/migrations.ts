@@ -86,4 +86,6 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX events_service_id ON events (service, id);
   CREATE INDEX events_deployment_id ON events (deployment_id, id);
   `,
+  // 2: the instance count set by `scale`, kept across daemon restarts (NULL = the config's count).
+  `ALTER TABLE services ADD COLUMN instances INTEGER;`,
 ];

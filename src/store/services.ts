@@ -9,6 +9,8 @@ export class ServiceTable {
   readonly #stableId: Database.Statement<[string], number | null>;
   readonly #list: Database.Statement<[], { name: string; stable_release_id: number | null }>;
   readonly #clearStable: Database.Statement<[string]>;
+  readonly #setInstances: Database.Statement<[number | null, string]>;
+  readonly #instances: Database.Statement<[string], number | null>;
 
   constructor(db: Database.Database, readonly path: string) {
     this.#ensure = db.prepare('INSERT INTO services (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING');
@@ -19,6 +21,17 @@ export class ServiceTable {
     this.#stableId = db.prepare<[string], number | null>('SELECT stable_release_id FROM services WHERE name = ?').pluck();
     this.#list = db.prepare('SELECT name, stable_release_id FROM services ORDER BY name');
     this.#clearStable = db.prepare('UPDATE services SET stable_release_id = NULL WHERE name = ?');
+    this.#setInstances = db.prepare('UPDATE services SET instances = ? WHERE name = ?');
+    this.#instances = db.prepare<[string], number | null>('SELECT instances FROM services WHERE name = ?').pluck();
+  }
+
+  /** The count `scale` set, or null for the config's. */
+  scaledInstances(service: string): number | null {
+    return this.#instances.get(service) ?? null;
+  }
+
+  setScaledInstances(service: string, count: number | null): void {
+    this.#setInstances.run(count, service);
   }
 
   /** The service has no stable release (a first deployment that was rolled back). */

@@ -163,3 +163,22 @@ describe('Store.transaction', () => {
     );
   });
 });
+
+describe('scaled instance counts', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'switchyard-store-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('keeps the count scale set across a restart, and null means the config decides', () => {
+    const store = Store.open(dir);
+    store.ensureService('web');
+    assert.equal(store.scaledInstances('web'), null);
+    store.setScaledInstances('web', 4);
+    store.close();
+    const reopened = Store.open(dir);
+    assert.equal(reopened.scaledInstances('web'), 4);
+    reopened.setScaledInstances('web', null);
+    assert.equal(reopened.scaledInstances('web'), null);
+    reopened.close();
+  });
+});

@@ -79,6 +79,15 @@ export class Store {
     this.#write(() => this.#services.setStable(service, releaseId));
   }
 
+  /** The instance count `scale` set for a service (kept across restarts), or null for the config's. */
+  scaledInstances(service: string): number | null {
+    return this.#services.scaledInstances(service);
+  }
+
+  setScaledInstances(service: string, count: number | null): void {
+    this.#write(() => this.#services.setScaledInstances(service, count));
+  }
+
   /** Forgets the stable release (undoing a first deployment's promote). */
   clearStableRelease(service: string): void {
     this.#write(() => this.#services.clearStable(service));
