@@ -1,5 +1,6 @@
 // Passes a request body through while counting it, and calls `onExceeded` (once) when it grows past
-// the limit; nothing more is passed on after that.
+// the limit; nothing more is passed on after that. It never emits an error: the exchange has already
+// answered 413 and let go of the upstream, and an unheard error would bring the process down.
 import { Transform, type TransformCallback } from 'node:stream';
 
 export class BodyLimit extends Transform {
@@ -13,11 +14,11 @@ export class BodyLimit extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    if (this.received > this.max) return callback();
     this.received += chunk.length;
     if (this.received > this.max) {
       this.onExceeded();
-      callback(new Error('request body over the size limit'));
-      return;
+      return callback();
     }
     callback(null, chunk);
   }

@@ -35,12 +35,14 @@ export class EndpointRegistry {
   /** Forgets an endpoint and closes its connections; call after it has drained. */
   async retire(endpoint: Endpoint): Promise<void> {
     if (this.byId.get(endpoint.id) === endpoint) this.byId.delete(endpoint.id);
+    endpoint.upstream.destroy();
     await endpoint.pool.destroy();
   }
 
   async closeAll(): Promise<void> {
     const endpoints = [...this.byId.values()];
     this.byId.clear();
+    for (const e of endpoints) e.upstream.destroy();
     await Promise.all(endpoints.map((e) => e.pool.destroy()));
   }
 }

@@ -2,6 +2,7 @@
 // It outlives routing tables: a table swap reuses the Endpoint objects of instances that stay.
 import { Pool } from 'undici';
 import { stickyKeyFor } from './hashing.js';
+import { UpstreamPool } from './upstream/pool.js';
 
 /** Something in flight on an endpoint that a drain may have to cut at its deadline. */
 export interface Cuttable {
@@ -21,7 +22,10 @@ const SLOW_START_FLOOR = 0.1;
 export class Endpoint {
   /** Opaque id that is safe to show to clients (sticky cookies); never the address. */
   readonly stickyKey: string;
+  /** WebSocket handshakes (upgrades) go through undici. */
   readonly pool: Pool;
+  /** Plain HTTP requests go through the lean client (Node's native parser, one write per request head). */
+  readonly upstream: UpstreamPool;
 
   weight: number;
   /** Requests and WebSockets currently using this endpoint. */
@@ -54,6 +58,13 @@ export class Endpoint {
       // Trust the app's own keep-alive hint only with a margin, to avoid reusing a socket it is closing.
       keepAliveTimeoutThreshold: 1000,
       pipelining: 1,
+    });
+    const colon = address.lastIndexOf(':');
+    this.upstream = new UpstreamPool({
+      host: address.slice(0, colon).replace(/^\[|\]$/g, ''),
+      port: Number(address.slice(colon + 1)),
+      connectTimeout: timeouts.connect,
+      keepAliveTimeout: timeouts.keepAlive,
     });
   }
 

@@ -76,6 +76,7 @@ export function classifyUpstreamError(err: unknown): UpstreamFailure {
     case 'EAI_AGAIN':
     case 'EADDRNOTAVAIL':
     case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'SY_ERR_CONNECT_TIMEOUT':
       return 'connect';
     case 'ECONNRESET':
     case 'EPIPE':
@@ -84,6 +85,8 @@ export function classifyUpstreamError(err: unknown): UpstreamFailure {
       return 'reset';
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':
+    case 'SY_ERR_HEADERS_TIMEOUT':
+    case 'SY_ERR_BODY_TIMEOUT':
     case 'ETIMEDOUT':
       return 'timeout';
     case 'UND_ERR_ABORTED':
@@ -91,6 +94,9 @@ export function classifyUpstreamError(err: unknown): UpstreamFailure {
       return 'aborted';
   }
   if (code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_INFO') {
+    return 'protocol';
+  }
+  if (typeof err === 'object' && err !== null && 'kind' in err && err.kind === 'upstream_bad_response') {
     return 'protocol';
   }
   return 'other';
@@ -110,5 +116,5 @@ export function errorCodeFor(failure: UpstreamFailure, err: unknown): ProxyError
 }
 
 function isTimeout(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && 'code' in err && err.code === 'UND_ERR_CONNECT_TIMEOUT';
+  return typeof err === 'object' && err !== null && 'code' in err && (err.code === 'UND_ERR_CONNECT_TIMEOUT' || err.code === 'SY_ERR_CONNECT_TIMEOUT');
 }

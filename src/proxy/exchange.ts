@@ -4,7 +4,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { BodyLimit } from './body-limit.js';
-import type { Dispatcher } from 'undici';
 import { recordFailure, recordSuccess } from '../health/outlier.js';
 import { chooseEndpoint, type Routed } from './choose-endpoint.js';
 import { readCookie, setCookieValue } from './cookies.js';
@@ -21,10 +20,11 @@ import { clientResponseHeaders, upstreamRequestHead } from './forward-headers.js
 import { stripPathPrefix } from './host-router.js';
 import type { ProxyContext } from './proxy-context.js';
 import type { ReleaseRoute, ServiceRoute } from './routing-table.js';
+import type { UpstreamHandler } from './upstream/connection.js';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export class Exchange implements Dispatcher.DispatchHandler, Cuttable, Routed {
+export class Exchange implements UpstreamHandler, Cuttable, Routed {
   readonly startedAt = performance.now();
   service: ServiceRoute | null = null;
   release: ReleaseRoute | null = null;
@@ -44,12 +44,14 @@ export class Exchange implements Dispatcher.DispatchHandler, Cuttable, Routed {
   private hasBody = false;
   private contentLength: string | undefined;
   private chunked = false;
+  private hostMissing = false;
   /** The request body as sent upstream when it must pass a size check; else the request itself. */
   private body: Readable | null = null;
   private tried: Endpoint[] | null = null;
   private connected = false;
   private abortUpstream: ((err?: Error) => void) | null = null;
   private resumeUpstream: (() => void) | null = null;
+  private waitingForDrain = false;
   private upstreamDone = true;
   private finished = false;
   private setCookies: string[] | null = null;
@@ -71,6 +73,7 @@ export class Exchange implements Dispatcher.DispatchHandler, Cuttable, Routed {
     this.requestId = head.requestId;
     if (head.badRequest !== null) return this.respondError('bad_request', true);
     this.contentLength = head.contentLength;
+    this.hostMissing = head.host === undefined;
     this.chunked = head.chunked;
     if (head.host === undefined && req.httpVersionMinor === 1) return this.respondError('bad_request', true);
     const service = table.match(head.host, url);
@@ -109,12 +112,14 @@ export class Exchange implements Dispatcher.DispatchHandler, Cuttable, Routed {
     endpoint.acquire(this);
     if (this.expectsContinue && this.retries === 0) this.res.writeContinue();
     const { timeouts } = service.policy;
-    endpoint.pool.dispatch(
+    endpoint.upstream.dispatch(
       {
         path: this.path,
-        method: this.req.method as Dispatcher.HttpMethod,
-        headers: this.headers,
+        method: this.req.method ?? 'GET',
+        // An HTTP/1.0 client may send no Host; the app, spoken to in HTTP/1.1, needs one.
+        headers: this.hostMissing ? [...this.headers, 'host', endpoint.address] : this.headers,
         body: this.hasBody ? (this.body ?? this.req) : null,
+        chunked: this.chunked,
         headersTimeout: timeouts.response,
         bodyTimeout: timeouts.idle,
       },
@@ -153,7 +158,7 @@ export class Exchange implements Dispatcher.DispatchHandler, Cuttable, Routed {
     this.abortUpstream = abort;
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+  onHeaders(statusCode: number, rawHeaders: string[], resume: () => void, statusText: string): boolean {
     if (statusCode < 200) return true; // informational responses stay between proxy and app
     const { res, endpoint } = this;
     this.status = statusCode;
@@ -179,10 +184,13 @@ export class Exchange implements Dispatcher.DispatchHandler, Cuttable, Routed {
   onData(chunk: Buffer): boolean {
     this.bytesOut += chunk.length;
     if (this.res.write(chunk)) return true;
+    if (this.waitingForDrain) return false;
+    this.waitingForDrain = true;
     // The client is not reading: wait for it, but not forever (a slow-read attack holds an upstream).
     const timeout = this.ctx.limits.sendTimeout;
     const timer = timeout > 0 ? setTimeout(() => this.cut(), timeout) : null;
     this.res.once('drain', () => {
+      this.waitingForDrain = false;
       if (timer) clearTimeout(timer);
       this.resumeUpstream!();
     });

@@ -23,11 +23,7 @@ function upstream(raw: string[], upgrade = false) {
 }
 
 function response(raw: string[], dropServer = false, requestId = 'req-1'): string[] {
-  return clientResponseHeaders(
-    raw.map((s) => Buffer.from(s, 'latin1')),
-    dropServer,
-    requestId,
-  );
+  return clientResponseHeaders(raw, dropServer, requestId);
 }
 
 describe('isHopByHop', () => {
@@ -248,7 +244,7 @@ describe('clientResponseHeaders', () => {
 
   it('keeps the bytes of latin1 header values as they came', () => {
     const cafe = Buffer.from([0x63, 0x61, 0x66, 0xe9]);
-    const headers = clientResponseHeaders([Buffer.from('X-Name'), cafe], false, 'r');
+    const headers = clientResponseHeaders(['X-Name', cafe.toString('latin1')], false, 'r');
     assert.deepEqual(Buffer.from(values(headers, 'x-name')[0]!, 'latin1'), cafe);
   });
 });

@@ -131,16 +131,15 @@ export function upstreamRequestHead(
  * The headers to send to the client for an upstream response's raw headers (latin1 keeps the bytes as
  * they came); the request id is echoed when the app did not set one.
  */
-export function clientResponseHeaders(raw: readonly Buffer[], dropServer: boolean, requestId: string): string[] {
+export function clientResponseHeaders(raw: readonly string[], dropServer: boolean, requestId: string): string[] {
   const headers: string[] = [];
   let listed: string[] | null = null;
   let sawRequestId = false;
   for (let i = 0; i < raw.length; i += 2) {
-    const nameBytes = raw[i]!;
-    const name = nameBytes.toString('latin1');
-    const value = raw[i + 1]!.toString('latin1');
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
     // Only names as long as one we act on need lowercasing (most response headers are not).
-    switch (nameBytes.length) {
+    switch (name.length) {
       case 2:
       case 6:
       case 7:
@@ -149,7 +148,7 @@ export function clientResponseHeaders(raw: readonly Buffer[], dropServer: boolea
       case 17:
         break;
       default:
-        if (nameBytes.length < 6 || (nameBytes[0]! | 0x20) !== 0x70 /* p */) {
+        if (name.length < 6 || (name.charCodeAt(0) | 0x20) !== 0x70 /* p */) {
           headers.push(name, value);
           continue;
         }
@@ -167,7 +166,7 @@ export function clientResponseHeaders(raw: readonly Buffer[], dropServer: boolea
     headers.push(name, value);
   }
   const result = listed === null ? headers : removeNames(headers, listed);
-  if (!sawRequestId) result.push('x-request-id', requestId);
+  if (!sawRequestId && requestId !== '') result.push('x-request-id', requestId);
   return result;
 }
 

@@ -96,7 +96,7 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
     }
     this.status = statusCode;
     this.upstream = socket;
-    const headers = clientResponseHeaders((rawHeaders ?? []) as Buffer[], this.ctx.dropServerHeader, '');
+    const headers = clientResponseHeaders(latin1(rawHeaders ?? []), this.ctx.dropServerHeader, '');
     let head = `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n`;
     for (let i = 0; i < headers.length; i += 2) {
       if (headers[i]!.toLowerCase() === 'x-request-id') continue;
@@ -117,7 +117,7 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
   /** The app answered the handshake with an ordinary response: pass it on and close. */
   onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
     this.status = statusCode;
-    const headers = clientResponseHeaders(rawHeaders, this.ctx.dropServerHeader, '');
+    const headers = clientResponseHeaders(latin1(rawHeaders), this.ctx.dropServerHeader, '');
     let head = `HTTP/1.1 ${statusCode} ${statusCode < 300 ? 'OK' : 'Error'}\r\n`;
     for (let i = 0; i < headers.length; i += 2) {
       const lower = headers[i]!.toLowerCase();
@@ -211,4 +211,9 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
     this.endpoint?.release(this);
     this.ctx.observer.onTunnelEnd?.(this);
   }
+}
+
+/** undici hands headers over as bytes; latin1 keeps them as they came. */
+function latin1(raw: readonly (Buffer | string)[]): string[] {
+  return raw.map((h) => (typeof h === 'string' ? h : h.toString('latin1')));
 }

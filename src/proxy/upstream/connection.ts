@@ -1,0 +1,293 @@
+// One keep-alive HTTP/1.1 connection to an app instance: writes a request head as a single string,
+// streams the body with backpressure, and parses the response with Node's native parser. One request
+// at a time; the pool reuses the connection when the exchange ended cleanly.
+import { connect, type Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import {
+  K_ON_BODY,
+  K_ON_HEADERS,
+  K_ON_HEADERS_COMPLETE,
+  K_ON_MESSAGE_COMPLETE,
+  ResponseParser,
+  type NativeHttpParser,
+  type OnHeadersComplete,
+} from './http-parser.js';
+import { UpstreamError } from './upstream-error.js';
+
+export interface UpstreamRequest {
+  method: string;
+  path: string;
+  /** Flat [name, value, …], already free of hop-by-hop headers. */
+  headers: readonly string[];
+  body: Readable | null;
+  /** The body is sent with chunked framing (its length is not known). */
+  chunked: boolean;
+  /** Time to the response head (0 = none). */
+  headersTimeout: number;
+  /** Time a response body may stay silent (0 = none). */
+  bodyTimeout: number;
+}
+
+export interface UpstreamHandler {
+  /** The request is about to be written on a connected socket; `abort` cancels it. */
+  onConnect(abort: (err?: Error) => void): void;
+  /** Return false to pause the response until `resume` is called. */
+  onHeaders(status: number, headers: string[], resume: () => void, statusText: string): boolean;
+  onData(chunk: Buffer): boolean;
+  onComplete(): void;
+  onError(err: Error): void;
+}
+
+export interface ConnectionOptions {
+  host: string;
+  port: number;
+  connectTimeout: number;
+  keepAliveTimeout: number;
+}
+
+type Phase = 'connecting' | 'idle' | 'headers' | 'body' | 'closed';
+
+const CRLF = '\r\n';
+const CHUNK_END = Buffer.from('\r\n');
+const LAST_CHUNK = '0\r\n\r\n';
+const HEAD = 'HEAD';
+
+export class UpstreamConnection {
+  private readonly socket: Socket;
+  private readonly parser: NativeHttpParser;
+  private phase: Phase = 'connecting';
+  private handler: UpstreamHandler | null = null;
+  private request: UpstreamRequest | null = null;
+  private pendingHeaders: string[] = [];
+  private keepAlive = false;
+  private requestSent = false;
+  private responseDone = false;
+  /** Bytes of this connection were written to the socket for the current request. */
+  private wrote = false;
+  private reused = false;
+  private stopBody: (() => void) | null = null;
+  private readonly resume = () => this.socket.resume();
+
+  constructor(
+    private readonly options: ConnectionOptions,
+    private readonly onReusable: (connection: UpstreamConnection) => void,
+    private readonly onClosed: (connection: UpstreamConnection) => void,
+  ) {
+    const socket = connect({ host: options.host, port: options.port, noDelay: true });
+    this.socket = socket;
+    socket.setTimeout(options.connectTimeout);
+    const parser = new ResponseParser();
+    parser.initialize(ResponseParser.RESPONSE, {}, 0, 0);
+    parser[K_ON_HEADERS] = (headers: string[]) => {
+      for (const h of headers) this.pendingHeaders.push(h);
+    };
+    parser[K_ON_HEADERS_COMPLETE] = ((_major, _minor, headers, _method, _url, status, statusText, _upgrade, keepAlive) =>
+      this.onResponseHead(headers, status, statusText, keepAlive)) satisfies OnHeadersComplete;
+    parser[K_ON_BODY] = (chunk: Buffer) => {
+      if (this.handler !== null && !this.handler.onData(chunk)) this.socket.pause();
+    };
+    parser[K_ON_MESSAGE_COMPLETE] = () => this.onResponseEnd();
+    this.parser = parser;
+    socket.on('connect', () => this.onConnected());
+    socket.on('data', (data: Buffer) => this.onSocketData(data));
+    socket.on('timeout', () => this.onSocketTimeout());
+    socket.on('end', () => this.onSocketEnd());
+    socket.on('error', (err: Error) => this.fail(this.describe(err)));
+    socket.on('close', () => this.onSocketClose());
+  }
+
+  get isIdle(): boolean {
+    return this.phase === 'idle';
+  }
+
+  /** Sends one request; the handler hears about it until onComplete or onError. */
+  dispatch(request: UpstreamRequest, handler: UpstreamHandler): void {
+    this.handler = handler;
+    this.request = request;
+    this.requestSent = false;
+    this.responseDone = false;
+    this.wrote = false;
+    this.keepAlive = false;
+    if (this.phase === 'idle') {
+      this.reused = true;
+      this.send();
+    }
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private onConnected(): void {
+    if (this.phase !== 'connecting') return;
+    if (this.handler !== null) this.send();
+    else this.becomeIdle();
+  }
+
+  private send(): void {
+    const request = this.request!;
+    const handler = this.handler!;
+    this.phase = 'headers';
+    this.socket.setTimeout(request.headersTimeout);
+    handler.onConnect((err) => this.abort(err));
+    // onConnect may have aborted (the client left while the request waited).
+    if (this.handler !== handler || (this.phase as Phase) === 'closed') return;
+    let head = `${request.method} ${request.path} HTTP/1.1${CRLF}`;
+    const headers = request.headers;
+    for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}${CRLF}`;
+    if (request.chunked) head += `transfer-encoding: chunked${CRLF}`;
+    this.wrote = true;
+    this.socket.write(head + CRLF, 'latin1');
+    if (request.body === null) this.requestSent = true;
+    else this.streamBody(request.body, request.chunked);
+  }
+
+  private streamBody(body: Readable, chunked: boolean): void {
+    const socket = this.socket;
+    const onData = (chunk: Buffer) => {
+      if (chunk.length === 0) return;
+      let ok: boolean;
+      if (chunked) {
+        socket.write(`${chunk.length.toString(16)}${CRLF}`, 'latin1');
+        socket.write(chunk);
+        ok = socket.write(CHUNK_END);
+      } else ok = socket.write(chunk);
+      if (!ok) {
+        body.pause();
+        socket.once('drain', () => body.resume());
+      }
+    };
+    const onEnd = () => {
+      cleanup();
+      if (chunked) socket.write(LAST_CHUNK, 'latin1');
+      this.requestSent = true;
+      this.releaseIfDone();
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      this.abort(err);
+    };
+    const cleanup = () => {
+      this.stopBody = null;
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+    };
+    this.stopBody = cleanup;
+    body.on('data', onData);
+    body.once('end', onEnd);
+    body.once('error', onError);
+    if (body.readableEnded) onEnd();
+  }
+
+  private onResponseHead(headers: string[] | undefined, status: number, statusText: string, keepAlive: boolean): number {
+    const all = headers ?? this.pendingHeaders;
+    this.pendingHeaders = [];
+    // Informational responses (103 Early Hints) stay between the proxy and the app.
+    if (status < 200) return 0;
+    const handler = this.handler;
+    if (handler === null) return 0;
+    this.keepAlive = keepAlive;
+    this.phase = 'body';
+    this.socket.setTimeout(this.request!.bodyTimeout);
+    if (!handler.onHeaders(status, all, this.resume, statusText)) this.socket.pause();
+    // A HEAD response has no body, whatever its Content-Length says.
+    return this.request?.method === HEAD ? 1 : 0;
+  }
+
+  private onResponseEnd(): void {
+    if (this.phase !== 'body') return;
+    this.responseDone = true;
+    const handler = this.handler;
+    this.handler = null;
+    handler?.onComplete();
+    this.releaseIfDone();
+  }
+
+  /** Back to the pool when both directions of the exchange are complete and the app keeps it alive. */
+  private releaseIfDone(): void {
+    if (!this.responseDone || this.phase === 'closed') return;
+    if (!this.requestSent || !this.keepAlive) {
+      // The app answered before reading the whole body, or asked to close: this socket is spent.
+      this.socket.destroy();
+      return;
+    }
+    this.request = null;
+    this.socket.resume();
+    this.becomeIdle();
+    this.onReusable(this);
+  }
+
+  private becomeIdle(): void {
+    this.phase = 'idle';
+    this.socket.setTimeout(this.options.keepAliveTimeout);
+  }
+
+  private onSocketData(data: Buffer): void {
+    if (this.phase === 'idle' || this.handler === null) {
+      // Nothing was asked: an app that talks out of turn cannot be trusted with the next request.
+      if (this.phase !== 'body') this.socket.destroy();
+      return;
+    }
+    const result = this.parser.execute(data);
+    if (result instanceof Error) this.fail(new UpstreamError('upstream_bad_response', `invalid response: ${result.message}`, codeOf(result)));
+  }
+
+  private onSocketEnd(): void {
+    if (this.phase === 'body') {
+      // A response delimited by the connection closing ends here.
+      const result = this.parser.finish();
+      if (result instanceof Error) this.fail(new UpstreamError('upstream_bad_response', `invalid response: ${result.message}`, codeOf(result)));
+    }
+    this.keepAlive = false;
+    this.socket.end();
+  }
+
+  private onSocketTimeout(): void {
+    switch (this.phase) {
+      case 'connecting':
+        return this.fail(new UpstreamError('upstream_connect_timeout', `connect timeout after ${this.options.connectTimeout} ms`, 'SY_ERR_CONNECT_TIMEOUT'));
+      case 'headers':
+        return this.fail(new UpstreamError('upstream_timeout', 'no response head in time', 'SY_ERR_HEADERS_TIMEOUT'));
+      case 'body':
+        return this.fail(new UpstreamError('upstream_timeout', 'the response body stalled', 'SY_ERR_BODY_TIMEOUT'));
+      default:
+        this.socket.destroy();
+    }
+  }
+
+  private onSocketClose(): void {
+    if (this.handler !== null && !this.responseDone) {
+      this.fail(new UpstreamError('upstream_reset', 'the app closed the connection before the response was complete', 'ECONNRESET'));
+    }
+    this.phase = 'closed';
+    this.parser.close();
+    this.onClosed(this);
+  }
+
+  private abort(err?: Error): void {
+    this.fail(err ?? new UpstreamError('aborted', 'request aborted', 'UND_ERR_ABORTED'));
+  }
+
+  /** Ends the exchange with an error (once) and closes the connection. */
+  private fail(err: Error): void {
+    this.stopBody?.();
+    const handler = this.handler;
+    this.handler = null;
+    this.responseDone = true;
+    this.socket.destroy();
+    handler?.onError(err);
+  }
+
+  /** Socket errors before anything was written on a fresh connection mean the request never left. */
+  private describe(err: NodeJS.ErrnoException): Error {
+    if (!this.wrote && !this.reused) return err;
+    if (err.code === 'ECONNREFUSED') return err;
+    return new UpstreamError('upstream_reset', err.message, err.code ?? 'ECONNRESET');
+  }
+}
+
+function codeOf(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  return typeof code === 'string' ? code : 'HPE_INVALID';
+}
