@@ -185,6 +185,8 @@ export class DeploymentRun {
     let unsure = 0;
     for (;;) {
       if ((await this.waitInterval(config.interval)) === 'promoted') return `promoted by user after ${passes} passing verdicts`;
+      // A user pause holds the verdicts too: nothing is judged, so nothing rolls back while paused.
+      await this.gate();
       const verdict = await this.ctx.analyze(this.target, this.stable, fromSecond);
       this.event(`analysis.${verdict.outcome}`, `analysis ${verdict.outcome}: ${verdict.summary}`, { verdict });
       if (verdict.outcome === 'fail') {

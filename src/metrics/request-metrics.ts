@@ -1,5 +1,7 @@
 // Counts what the proxy observes, per service and release: responses by status code, upstream errors by
 // kind, latency. Lookups use the strings the table already holds, so recording allocates nothing.
+import type { Endpoint } from '../proxy/endpoint.js';
+import type { UpstreamFailure } from '../proxy/errors.js';
 import type { Exchange } from '../proxy/exchange.js';
 import type { ExchangeObserver } from '../proxy/proxy-context.js';
 import { LatencyHistogram } from './latency-histogram.js';
@@ -32,11 +34,24 @@ export class RequestMetrics implements ExchangeObserver {
     const second = Math.floor(Date.now() / 1000);
     series.window.record(second, code, upstreamError, exchange.durationMs);
     const endpoint = exchange.endpoint;
-    if (endpoint !== null) {
-      let window = this.instances.get(endpoint.id);
-      if (window === undefined) this.instances.set(endpoint.id, (window = new RollingWindow()));
-      window.record(second, code, upstreamError, exchange.durationMs);
-    }
+    if (endpoint !== null) this.instanceWindow(endpoint.id).record(second, code, upstreamError, exchange.durationMs);
+  }
+
+  private instanceWindow(id: string): RollingWindow {
+    let window = this.instances.get(id);
+    if (window === undefined) this.instances.set(id, (window = new RollingWindow()));
+    return window;
+  }
+
+  /** A failed attempt that was retried: an upstream error of the release and instance it hit. */
+  onAttemptFailed(exchange: Exchange, endpoint: Endpoint, release: string, failure: UpstreamFailure): void {
+    if (failure === 'aborted') return;
+    const series = this.seriesFor(exchange.service?.name ?? '', release);
+    series.upstreamErrors.set(failure, (series.upstreamErrors.get(failure) ?? 0) + 1);
+    const second = Math.floor(Date.now() / 1000);
+    const elapsed = performance.now() - exchange.startedAt;
+    series.window.record(second, 0, true, elapsed);
+    this.instanceWindow(endpoint.id).record(second, 0, true, elapsed);
   }
 
   /** Forgets instances that have seen no request for the whole window (they are long gone). */

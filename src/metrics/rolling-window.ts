@@ -34,9 +34,12 @@ export class RollingWindow {
   record(second: number, status: number, upstreamError: boolean, latencyMs: number): void {
     const slot = this.slot(second);
     this.requests[slot]!++;
+    // A request is one error at most: an upstream failure is not also counted by its 502/504.
     if (upstreamError) this.upstream[slot]!++;
-    const codes = this.codes[slot]!;
-    codes.set(status, (codes.get(status) ?? 0) + 1);
+    else {
+      const codes = this.codes[slot]!;
+      codes.set(status, (codes.get(status) ?? 0) + 1);
+    }
     this.bins[slot * LATENCY_BIN_COUNT + binOf(latencyMs)]!++;
     this.lastSecond = second;
   }

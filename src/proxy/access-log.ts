@@ -59,6 +59,9 @@ export function combineObservers(observers: ExchangeObserver[]): ExchangeObserve
     onExchangeEnd: (x) => {
       for (const o of observers) o.onExchangeEnd(x);
     },
+    onAttemptFailed: (x, endpoint, release, failure) => {
+      for (const o of observers) o.onAttemptFailed?.(x, endpoint, release, failure);
+    },
     onTunnelEnd: (t) => {
       for (const o of observers) o.onTunnelEnd?.(t);
     },

@@ -219,6 +219,9 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
       return this.finish();
     }
     if (this.mayRetry(failure)) {
+      this.ctx.observer.onAttemptFailed?.(this, endpoint, this.release?.name ?? '', failure);
+      // What the client finally gets is recorded at the end; this attempt's failure is recorded now.
+      this.failure = null;
       (this.tried ??= []).push(endpoint);
       this.retries++;
       return this.attempt(Date.now());

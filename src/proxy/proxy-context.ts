@@ -1,5 +1,6 @@
 // What an exchange needs from the proxy around it: the current table, settings, and where to report.
 import type { Endpoint } from './endpoint.js';
+import type { UpstreamFailure } from './errors.js';
 import type { Exchange } from './exchange.js';
 import type { RoutingTable } from './routing-table.js';
 import type { WebSocketTunnel } from './websocket-tunnel.js';
@@ -7,6 +8,8 @@ import type { WebSocketTunnel } from './websocket-tunnel.js';
 export interface ExchangeObserver {
   /** Called once per request, when it ends for any reason. Must not throw or block. */
   onExchangeEnd(exchange: Exchange): void;
+  /** An attempt failed and the request is retried elsewhere: charge the failure to where it happened. */
+  onAttemptFailed?(exchange: Exchange, endpoint: Endpoint, release: string, failure: UpstreamFailure): void;
   /** Called once per WebSocket tunnel when it closes. */
   onTunnelEnd?(tunnel: WebSocketTunnel): void;
 }

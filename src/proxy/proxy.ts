@@ -3,6 +3,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { drainEndpoint, type DrainReport } from './drain.js';
+import type { UpstreamFailure } from './errors.js';
 import type { Endpoint } from './endpoint.js';
 import { EndpointRegistry } from './endpoint-registry.js';
 import { Exchange } from './exchange.js';
@@ -100,6 +101,10 @@ export class Proxy implements ProxyContext, ExchangeObserver {
   onExchangeEnd(exchange: Exchange): void {
     this.ended();
     this.downstream.onExchangeEnd(exchange);
+  }
+
+  onAttemptFailed(exchange: Exchange, endpoint: Endpoint, release: string, failure: UpstreamFailure): void {
+    this.downstream.onAttemptFailed?.(exchange, endpoint, release, failure);
   }
 
   onTunnelEnd(tunnel: WebSocketTunnel): void {
