@@ -2,6 +2,7 @@
 // The switchyard command line: `up` runs the daemon; the other commands talk to it over the admin API.
 // Each command lives in commands/; this file wires them up and turns errors into exit codes.
 import { Command, CommanderError } from 'commander';
+import { StartError } from '../daemon/start-error.js';
 import { ConfigError } from '../config/index.js';
 import { CliError } from './cli-error.js';
 import { abortCommand } from './commands/abort.js';
@@ -57,6 +58,10 @@ try {
   } else if (err instanceof ConfigError) {
     console.error(err.message);
     process.exitCode = EXIT_USAGE;
+  } else if (err instanceof StartError) {
+    // Expected start-up failures (state folder, ports, token file): one line, no stack.
+    console.error(`switchyard: ${err.message}`);
+    process.exitCode = EXIT_FAILED;
   } else {
     // Not an expected failure: keep the stack for the bug report.
     console.error(err);

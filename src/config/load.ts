@@ -64,7 +64,13 @@ export function parseConfig(text: string, file: string, env: Env = process.env):
     add(path, problem.message, problem.offset === undefined ? undefined : lines.linePos(problem.offset));
   }
 
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    // Alias bombs, unknown aliases, bad merge keys: the YAML is not data we can read.
+    throw new ConfigError('SY_ERR_CONFIG_SYNTAX', file, [{ path: '', line: 1, message: `cannot read the YAML: ${err instanceof Error ? err.message : String(err)}` }]);
+  }
   if (data === null || data === undefined) {
     throw new ConfigError('SY_ERR_CONFIG_INVALID', file, [{ path: '', line: 1, message: 'the config is empty; it needs at least services' }]);
   }

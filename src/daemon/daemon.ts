@@ -17,7 +17,8 @@ import { AccessLog, combineObservers, createAccessLogger } from '../proxy/access
 import type { ExchangeObserver } from '../proxy/proxy-context.js';
 import { Proxy } from '../proxy/proxy.js';
 import { Supervisor } from '../runtime/supervisor.js';
-import { Store } from '../store/index.js';
+import { Store, StoreError } from '../store/index.js';
+import { StartError } from './start-error.js';
 
 export interface DaemonOptions {
   configFile: string;
@@ -55,7 +56,12 @@ export class Daemon {
   static async start(options: DaemonOptions): Promise<Daemon> {
     const log = options.logger ?? pino({ base: null }, pino.destination(2));
     const config = loadConfig(options.configFile, options.env);
-    const store = Store.open(config.state);
+    let store: Store;
+    try {
+      store = Store.open(config.state);
+    } catch (err) {
+      throw err instanceof StoreError ? new StartError(err.message) : err;
+    }
     const metrics = new RequestMetrics();
     const observers: ExchangeObserver[] = [metrics];
     const accessLog = config.proxy.accessLog.enabled ? new AccessLog(createAccessLogger(config.proxy.accessLog.destination)) : null;
@@ -78,7 +84,13 @@ export class Daemon {
     await recover(store, log);
     for (const name of controller.serviceNames()) store.ensureService(name);
     await Promise.all(controller.serviceNames().map((name) => controller.startStable(name)));
-    await daemon.listen();
+    try {
+      await daemon.listen();
+    } catch (err) {
+      // Nothing may stay running behind a daemon that could not start (instances, checks, the store).
+      await daemon.stop();
+      throw new StartError(listenProblem(err));
+    }
     return daemon;
   }
 
@@ -191,4 +203,14 @@ function readToken(config: Config): string | null {
     return token;
   }
   return null;
+}
+
+function listenProblem(err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e.path !== undefined) return `cannot read ${e.path}: ${e.code ?? e.message}`;
+  const where = `${e.address ?? ''}:${e.port ?? ''}`;
+  if (e.code === 'EADDRINUSE') return `cannot listen on ${where}: the address is already in use`;
+  if (e.code === 'EACCES') return `cannot listen on ${where}: permission denied (ports below 1024 need privileges)`;
+  if (e.code === 'EADDRNOTAVAIL') return `cannot listen on ${where}: this host has no such address`;
+  return err instanceof Error ? err.message : String(err);
 }

@@ -7,6 +7,9 @@ import { DeployError } from './errors.js';
 
 export const VERSION_LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Variables that make an interpreter or the dynamic linker run other code: an API caller may not set them. */
+const LOADER_ENV =
+  /^(LD_.*|DYLD_.*|NODE_OPTIONS|NODE_PATH|BASH_ENV|ENV|PATH|PYTHONPATH|PYTHONSTARTUP|PYTHONHOME|PERL5OPT|PERL5LIB|PERLLIB|RUBYOPT|RUBYLIB|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|JDK_JAVA_OPTIONS|SWITCHYARD_.*)$/i;
 const STRATEGIES: readonly DeployStrategy[] = ['rolling', 'blue-green', 'canary'];
 
 export interface DeployRequest {
@@ -37,6 +40,9 @@ export function parseDeployRequest(body: unknown): DeployRequest {
     if (typeof env !== 'object' || env === null || Array.isArray(env)) throw new DeployError('invalid_field', 'env must be an object of strings', 'env');
     for (const [key, value] of Object.entries(env)) {
       if (!ENV_NAME.test(key)) throw new DeployError('invalid_field', `${key} is not an environment variable name`, `env.${key}`);
+      if (LOADER_ENV.test(key)) {
+        throw new DeployError('invalid_field', `${key} changes how programs load code, so it cannot be set through the API; set it in the config's run.env`, `env.${key}`);
+      }
       if (typeof value !== 'string') throw new DeployError('invalid_field', 'must be a string', `env.${key}`);
       cleanEnv[key] = value;
     }

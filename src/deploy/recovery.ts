@@ -10,14 +10,21 @@ const LEFTOVER_STOP_TIMEOUT_MS = 10_000;
 
 export async function recover(store: Store, log: Logger): Promise<void> {
   for (const deployment of store.activeDeployments()) {
-    const reason = `the daemon stopped during this deployment (it was ${deployment.state}); rolled back to the stable release on restart`;
     const now = new Date().toISOString();
+    // Past its promote step the new release is already stable: it is what comes back up, so the
+    // deployment succeeded (what was left was only stopping the old release and postDeploy).
+    const promoted = store.stableRelease(deployment.service)?.id === deployment.toReleaseId;
     for (const step of store.steps(deployment.id)) {
       if (step.state === 'running') store.updateStep(deployment.id, step.index, { state: 'failed', detail: 'interrupted: the daemon stopped', finishedAt: now });
+      else if (step.state === 'pending') store.updateStep(deployment.id, step.index, { state: 'skipped', detail: 'not run: the daemon stopped', finishedAt: now });
     }
-    store.updateDeployment(deployment.id, { state: 'rolled-back', reason, finishedAt: now });
-    store.addEvent({ service: deployment.service, deploymentId: deployment.id, type: 'deployment.rolled-back', message: reason });
-    log.warn({ service: deployment.service, deployment: deployment.id }, 'interrupted deployment rolled back');
+    const state = promoted ? 'succeeded' : 'rolled-back';
+    const reason = promoted
+      ? `the daemon stopped after the new release became stable (it was ${deployment.state}); it serves on restart, the old release was stopped with the daemon, postDeploy did not run`
+      : `the daemon stopped during this deployment (it was ${deployment.state}); rolled back to the stable release on restart`;
+    store.updateDeployment(deployment.id, { state, reason, finishedAt: now });
+    store.addEvent({ service: deployment.service, deploymentId: deployment.id, type: `deployment.${state}`, message: reason });
+    log.warn({ service: deployment.service, deployment: deployment.id, state }, 'interrupted deployment settled');
   }
   const leftovers = store.instances({ states: ['starting', 'ready', 'draining'] });
   const unrecorded = findInstanceProcesses(new Set(leftovers.filter((r) => r.pid === null).map((r) => r.id)));

@@ -1,10 +1,17 @@
 // The access log: one pino JSON line per request, to stdout, stderr or a file (asynchronous writes).
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
 import pino, { type Logger } from 'pino';
 import type { Exchange } from './exchange.js';
 import type { ExchangeObserver } from './proxy-context.js';
 import type { WebSocketTunnel } from './websocket-tunnel.js';
 
 export function createAccessLogger(destination: string): Logger {
+  if (destination !== 'stdout' && destination !== 'stderr') {
+    // Created owner-only before pino opens it: URLs and client addresses are not for every local user.
+    mkdirSync(dirname(destination), { recursive: true, mode: 0o700 });
+    closeSync(openSync(destination, 'a', 0o600));
+  }
   const fd = destination === 'stdout' ? 1 : destination === 'stderr' ? 2 : destination;
   return pino({ base: null, messageKey: 'msg' }, pino.destination({ dest: fd, sync: false, mkdir: true }));
 }

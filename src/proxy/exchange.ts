@@ -160,12 +160,12 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
 
   onHeaders(statusCode: number, rawHeaders: string[], resume: () => void, statusText: string): boolean {
     if (statusCode < 200) return true; // informational responses stay between proxy and app
-    const { res, endpoint } = this;
+    const { res } = this;
     this.status = statusCode;
     this.resumeUpstream = resume;
     if (this.ctx.stopping) res.shouldKeepAlive = false;
+    // A 5xx counts against the instance now; a success only once the whole body arrived (onComplete).
     if (statusCode >= 500) this.recordUpstreamFailure();
-    else recordSuccess(endpoint!);
     const headers = clientResponseHeaders(rawHeaders, this.ctx.dropServerHeader, this.requestId);
     if (this.setCookies !== null) for (const cookie of this.setCookies) headers.push('set-cookie', cookie);
     try {
@@ -175,6 +175,7 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
       // The app sent a header Node refuses to forward (control characters): not a valid response.
       this.abortUpstream?.();
       this.status = 0;
+      this.recordUpstreamFailure();
       this.respondError('upstream_bad_response', false);
       return false;
     }
@@ -199,7 +200,9 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
 
   onComplete(): void {
     this.upstreamDone = true;
-    this.endpoint!.release(this);
+    const endpoint = this.endpoint!;
+    endpoint.release(this);
+    if (this.status < 500) recordSuccess(endpoint);
     this.res.end();
     this.finish();
   }
@@ -212,7 +215,8 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
     const failure = classifyUpstreamError(err);
     this.failure = failure;
     if (failure === 'aborted') return this.finish();
-    if (failure === 'connect' || failure === 'reset') this.recordUpstreamFailure();
+    // Every kind of upstream failure counts towards ejection: refused, reset, silent, or garbage.
+    if (failure !== 'other') this.recordUpstreamFailure();
     if (this.res.headersSent) {
       // Mid-response: closing the connection is the only honest way to say the body is incomplete.
       this.res.destroy();
