@@ -11,9 +11,9 @@ import { healthPolicy } from '../daemon/service-policy.js';
 import type { ReleaseRow, Store } from '../store/index.js';
 import { Instance } from './instance.js';
 import { instanceLogPath, LogRotator, readLogTail } from './log-files.js';
-import { freePort } from './ports.js';
+import { freePort, isPortFree } from './ports.js';
 import { startProcess } from './spawn-process.js';
-import { stopProcessGroup } from './stop-process.js';
+import { killProcessGroup, stopProcessGroup } from './stop-process.js';
 
 /** Exits before becoming healthy that count as a crash loop. */
 export const CRASH_LOOP_EXITS = 3;
@@ -49,6 +49,7 @@ export class Supervisor {
   private readonly crashListeners: ((instance: Instance) => void)[] = [];
   private readonly rotator = new LogRotator();
   private readonly nextOrdinal = new Map<number, number>();
+  private readonly everReady = new WeakSet<Instance>();
 
   constructor(private readonly deps: SupervisorDeps) {
     deps.health.onChange((endpoint, healthy, result) => {
@@ -174,6 +175,10 @@ export class Supervisor {
 
   private async onExit(instance: Instance, config: ServiceConfig, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     if (instance.stopping || !instance.isLive) return;
+    // What the crashed leader started (a shell's children) must not outlive it and hold its port.
+    const pid = instance.child?.pid;
+    if (pid !== undefined) await killProcessGroup(pid).catch(() => {});
+    if (instance.stopping || !instance.isLive) return;
     instance.endpoint.markUnhealthy();
     instance.restarts++;
     instance.crashesSinceReady++;
@@ -197,12 +202,38 @@ export class Supervisor {
       this.restartTimers.delete(instance);
       if (instance.stopping || !instance.isLive) return;
       if (instance.state === 'ready') instance.transition('starting', `restarting after a crash (${how})`);
-      this.spawn(instance, config).catch((err: unknown) => this.failStart(instance, `restart failed: ${String(err)}`));
+      this.movePortIfTaken(instance, config)
+        .then(() => this.spawn(instance, config))
+        .catch((err: unknown) => this.failStart(instance, `restart failed: ${String(err)}`));
     }, backoff);
     this.restartTimers.set(instance, timer);
   }
 
+  /**
+   * A free port can be taken by another program between choosing it and the app binding it. An
+   * instance that never became ready (so is in no routing table) moves to a new port in that case.
+   */
+  private async movePortIfTaken(instance: Instance, config: ServiceConfig): Promise<void> {
+    if (instance.release.spec.kind !== 'process' || instance.restarts === 0 || instance.crashesSinceReady === 0) return;
+    if (instance.state !== 'starting' || this.everReady.has(instance)) return;
+    const port = Number(instance.address.slice(instance.address.lastIndexOf(':') + 1));
+    if (await isPortFree('127.0.0.1', port)) return;
+    const { endpoints, health, store } = this.deps;
+    const old = instance.endpoint;
+    health.unwatch(old);
+    this.byEndpoint.delete(old);
+    instance.address = `127.0.0.1:${await freePort()}`;
+    instance.endpoint = endpoints.ensure({ id: instance.id, address: instance.address, weight: 1 }, config.timeouts);
+    instance.endpoint.slowStartMs = config.health.slowStart;
+    this.byEndpoint.set(instance.endpoint, instance);
+    health.watch(instance.endpoint, healthPolicy(config));
+    store.updateInstance(instance.id, { address: instance.address });
+    store.addEvent({ service: instance.service, instanceId: instance.id, type: 'instance.port-moved', message: `${instance.id}: port ${port} was taken by another program; moving to ${instance.address}` });
+    await endpoints.retire(old);
+  }
+
   private becameReady(instance: Instance): void {
+    this.everReady.add(instance);
     instance.crashesSinceReady = 0;
     instance.transition('ready', `healthy (${this.deps.health.lastResult(instance.endpoint)?.detail ?? 'check passed'})`);
     this.waiters.get(instance)?.resolve();
