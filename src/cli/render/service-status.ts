@@ -35,6 +35,9 @@ export function serviceStatus(p: Palette, s: ServiceView): string {
     lines.push(`  deployment  ${d.id} (${d.kind} ${move} by ${d.strategy}) ${stateColor(p, d.state)(d.state)}, ${where}`);
     const hint = pauseHint(d);
     if (hint) lines.push(`              ${p.yellow(hint)}`);
+    // The canary's last verdict, with its numbers: what the analysis thinks right now.
+    const verdict = d.verdicts.at(-1);
+    if (verdict) lines.push(`  analysis    ${verdict.message} (${clock(verdict.time)})`);
   }
   return lines.join('\n');
 }
