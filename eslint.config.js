@@ -25,4 +25,11 @@ export default tseslint.config(
       'no-constant-condition': ['error', { checkLoops: false }],
     },
   },
+  // The dashboard runs in the browser: its own project, with the DOM library.
+  {
+    files: ['src/dashboard/**/*.ts'],
+    languageOptions: {
+      parserOptions: { project: './src/dashboard/tsconfig.json', tsconfigRootDir: import.meta.dirname },
+    },
+  },
 );

@@ -33,7 +33,7 @@ const CSP = [
 
 /** True for the paths served without a token: GET of the shell and of the built assets. */
 export function isPublicDashboardPath(method: string | undefined, pathname: string): boolean {
-  if (method !== 'GET' && method !== 'HEAD') return false;
+  if (method !== 'GET') return false;
   return pathname === '/' || (pathname.startsWith('/assets/') && ASSET_NAME.test(pathname.slice('/assets/'.length)));
 }
 
@@ -86,7 +86,7 @@ export class DashboardAssets {
     if (gzip) headers['content-encoding'] = 'gzip';
     headers['content-length'] = String(body.length);
     res.writeHead(200, headers);
-    res.end(req.method === 'HEAD' ? undefined : body);
+    res.end(body);
   }
 
   private load(): Map<string, Asset> {

@@ -126,8 +126,10 @@ export class Daemon {
       const timeout = Math.max(1000, ...Object.values(this.config.services).map((s) => s.drain.timeout));
       this.log.info({ inFlight: this.proxy.inFlight, timeoutMs: timeout }, 'stopping');
       if (this.pruneTimer) clearInterval(this.pruneTimer);
-      await new Promise<void>((resolve) => (this.admin ? this.admin.close(() => resolve()) : resolve()));
+      // Event streams (dashboards, `deploy` following along) never end by themselves: cut them now.
+      const adminClosed = new Promise<void>((resolve) => (this.admin ? this.admin.close(() => resolve()) : resolve()));
       this.admin?.closeAllConnections();
+      await adminClosed;
       const { cut } = await this.proxy.close(timeout);
       await this.controller.shutdown();
       await this.health.close();

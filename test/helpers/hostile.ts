@@ -3,6 +3,7 @@
 // keeps asking "is the service still up?"; slowhttptest as a child process; /proc readings (memory,
 // instance processes). Everything is bounded and ended by the caller (sockets destroyed, PIDs killed).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
@@ -588,7 +589,8 @@ export interface SlowhttptestRun {
 /** Runs slowhttptest to completion, SIGKILLed by PID after `timeoutMs`. */
 export function runSlowhttptest(args: string[], timeoutMs: number): Promise<SlowhttptestRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn('slowhttptest', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // slowhttptest writes a report file into its working directory: keep it out of the checkout.
+    const child = spawn('slowhttptest', args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: tmpdir() });
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => (output += text));
     child.stderr.setEncoding('utf8').on('data', (text: string) => (output += text));
