@@ -312,17 +312,24 @@ export class DeploymentRun {
 
   private async rollBack(err: unknown): Promise<void> {
     const failure = err instanceof DeploymentFailure ? err : this.abort.signal.reason instanceof DeploymentFailure ? this.abort.signal.reason : new DeploymentFailure(String(err instanceof Error ? err.message : err));
-    if (this.currentStep >= 0 && this.currentStep < this.steps.length) {
-      this.ctx.store.updateStep(this.id, this.currentStep, { state: 'failed', detail: failure.message, finishedAt: now() });
-    }
     const verb = failure.kind === 'aborted' ? 'aborted' : 'failed';
-    this.setState('rolling-back', `${verb}: ${failure.message}`);
+    const failedStep = this.currentStep >= 0 && this.currentStep < this.steps.length ? this.currentStep : -1;
+    const settle = () => {
+      if (failedStep >= 0) this.ctx.store.updateStep(this.id, failedStep, { state: 'failed', detail: failure.message, finishedAt: now() });
+      this.setState('rolling-back', `${verb}: ${failure.message}`);
+    };
+    const undos = this.undo.reverse();
     try {
-      for (const undo of this.undo.reverse()) {
-        this.event('step.undo', `undo step ${undo.index + 1}: ${undo.description}`, { index: undo.index });
+      for (const [i, undo] of undos.entries()) {
+        const announce = () => this.event('step.undo', `undo step ${undo.index + 1}: ${undo.description}`, { index: undo.index });
+        // One durable write before the first undo (usually the traffic swap back): the failure, the new
+        // state and the undo together, so the swap waits for one disk sync, not three.
+        if (i === 0) this.ctx.store.transaction(() => (settle(), announce()));
+        else announce();
         await undo.run();
         this.ctx.store.updateStep(this.id, undo.index, { state: 'undone', finishedAt: now() });
       }
+      if (undos.length === 0) settle();
     } catch (undoErr) {
       const message = undoErr instanceof Error ? undoErr.message : String(undoErr);
       this.setState('failed', `${verb}: ${failure.message}; the rollback could not complete: ${message}`);
