@@ -1,22 +1,15 @@
 // Specification of weighted rendezvous hashing: stable per key, even, weighted, minimal movement.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { Endpoint } from '../endpoint.js';
+import { destroyEndpoints, endpoint } from '../../../test/fixtures/endpoints.js';
+import type { Endpoint } from '../endpoint.js';
 import { fnv1a } from '../hashing.js';
 import type { PickContext } from './balancer.js';
 import { HashBalancer } from './hash.js';
 
 const NOW = 1_000_000;
 const KEYS = Array.from({ length: 10_000 }, (_, i) => `user-${i}`);
-const created: Endpoint[] = [];
 
-/** A healthy endpoint (since t=0) at an address nothing listens on; no socket is opened. */
-function endpoint(id: string, weight = 1): Endpoint {
-  const e = new Endpoint(id, `192.0.2.${created.length + 1}:80`, weight, { connect: 1000, keepAlive: 4000 });
-  e.markHealthy(0);
-  created.push(e);
-  return e;
-}
 
 function ctx(key: string, exclude: readonly Endpoint[] | null = null): PickContext {
   return { now: NOW, keyHash: fnv1a(key), exclude };
@@ -39,9 +32,7 @@ function within(actual: number, expected: number, tolerance: number): boolean {
   return Math.abs(actual - expected) <= expected * tolerance;
 }
 
-after(async () => {
-  await Promise.all(created.map((e) => e.pool.destroy()));
-});
+after(destroyEndpoints);
 
 describe('hash balancer (weighted rendezvous)', () => {
   it('sends the same key to the same endpoint every time', () => {

@@ -1,20 +1,13 @@
 // Specification of weighted least-connections: fewest in flight per unit of weight, ties rotate.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { destroyEndpoints, endpoint, track } from '../../../test/fixtures/endpoints.js';
 import { Endpoint, type Cuttable } from '../endpoint.js';
 import type { PickContext } from './balancer.js';
 import { LeastConnectionsBalancer } from './least-connections.js';
 
 const NOW = 1_000_000;
-const created: Endpoint[] = [];
 
-/** A healthy endpoint (since t=0) at an address nothing listens on; no socket is opened. */
-function endpoint(id: string, weight = 1): Endpoint {
-  const e = new Endpoint(id, `192.0.2.${created.length + 1}:80`, weight, { connect: 1000, keepAlive: 4000 });
-  e.markHealthy(0);
-  created.push(e);
-  return e;
-}
 
 function ctx(now = NOW, exclude: readonly Endpoint[] | null = null): PickContext {
   return { now, keyHash: 0, exclude };
@@ -45,9 +38,7 @@ function pickAndRelease(balancer: LeastConnectionsBalancer, count: number, conte
   return ids;
 }
 
-after(async () => {
-  await Promise.all(created.map((e) => e.pool.destroy()));
-});
+after(destroyEndpoints);
 
 describe('least-connections balancer', () => {
   it('steers away from an endpoint with many requests in flight', () => {
@@ -137,7 +128,7 @@ describe('least-connections balancer', () => {
 
   it('sends a slow-starting endpoint less of the long requests early in its ramp', () => {
     const rookie = new Endpoint('rookie', '192.0.2.201:80', 1, { connect: 1000, keepAlive: 4000 });
-    created.push(rookie);
+    track(rookie);
     rookie.slowStartMs = 10_000;
     rookie.markHealthy(NOW);
     const balancer = new LeastConnectionsBalancer([endpoint('steady'), rookie]);

@@ -1,20 +1,13 @@
 // Specification of power-of-two-choices: of two random endpoints, the less loaded per unit of weight.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { destroyEndpoints, endpoint, track } from '../../../test/fixtures/endpoints.js';
 import { Endpoint } from '../endpoint.js';
 import type { PickContext } from './balancer.js';
 import { RandomTwoBalancer } from './random-two.js';
 
 const NOW = 1_000_000;
-const created: Endpoint[] = [];
 
-/** A healthy endpoint (since t=0) at an address nothing listens on; no socket is opened. */
-function endpoint(id: string, weight = 1): Endpoint {
-  const e = new Endpoint(id, `192.0.2.${created.length + 1}:80`, weight, { connect: 1000, keepAlive: 4000 });
-  e.markHealthy(0);
-  created.push(e);
-  return e;
-}
 
 function ctx(now = NOW, exclude: readonly Endpoint[] | null = null): PickContext {
   return { now, keyHash: 0, exclude };
@@ -51,9 +44,7 @@ function tally(balancer: RandomTwoBalancer, count: number, context = ctx()): Rec
   return counts;
 }
 
-after(async () => {
-  await Promise.all(created.map((e) => e.pool.destroy()));
-});
+after(destroyEndpoints);
 
 describe('random-two balancer', () => {
   it('sends the request to the less loaded of the two endpoints it samples', () => {
@@ -174,7 +165,7 @@ describe('random-two balancer', () => {
     const steady = endpoint('steady');
     steady.inFlight = 3; // (3 + 1) / 1 = 4
     const rookie = new Endpoint('rookie', '192.0.2.201:80', 1, { connect: 1000, keepAlive: 4000 });
-    created.push(rookie);
+    track(rookie);
     rookie.slowStartMs = 10_000;
     rookie.markHealthy(NOW);
     rookie.inFlight = 0; // (0 + 1) / 0.1 = 10 at the start of the ramp

@@ -1,20 +1,13 @@
 // Specification of smooth weighted round-robin: exact shares, interleaved picks, only available endpoints.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { destroyEndpoints, endpoint, track } from '../../../test/fixtures/endpoints.js';
 import { Endpoint } from '../endpoint.js';
 import type { PickContext } from './balancer.js';
 import { RoundRobinBalancer } from './round-robin.js';
 
 const NOW = 1_000_000;
-const created: Endpoint[] = [];
 
-/** A healthy endpoint (since t=0) at an address nothing listens on; no socket is opened. */
-function endpoint(id: string, weight = 1): Endpoint {
-  const e = new Endpoint(id, `192.0.2.${created.length + 1}:80`, weight, { connect: 1000, keepAlive: 4000 });
-  e.markHealthy(0);
-  created.push(e);
-  return e;
-}
 
 function ctx(now = NOW, exclude: readonly Endpoint[] | null = null): PickContext {
   return { now, keyHash: 0, exclude };
@@ -42,9 +35,7 @@ function longestRun(ids: readonly string[], id: string): number {
   return longest;
 }
 
-after(async () => {
-  await Promise.all(created.map((e) => e.pool.destroy()));
-});
+after(destroyEndpoints);
 
 describe('round-robin balancer', () => {
   it('gives each of three equal endpoints exactly a third of 300 picks', () => {
@@ -77,7 +68,7 @@ describe('round-robin balancer', () => {
 
   it('skips an endpoint that has not passed a health check yet', () => {
     const fresh = new Endpoint('fresh', '192.0.2.200:80', 1, { connect: 1000, keepAlive: 4000 });
-    created.push(fresh);
+    track(fresh);
     const balancer = new RoundRobinBalancer([endpoint('a'), fresh, endpoint('c')]);
     assert.deepEqual(tally(picks(balancer, 100)), { a: 50, c: 50 });
   });
@@ -135,7 +126,7 @@ describe('round-robin balancer', () => {
   it('grows the share of a slow-starting endpoint as its ramp advances', () => {
     const steady = endpoint('steady');
     const rookie = new Endpoint('rookie', '192.0.2.201:80', 1, { connect: 1000, keepAlive: 4000 });
-    created.push(rookie);
+    track(rookie);
     rookie.slowStartMs = 10_000;
     rookie.markHealthy(NOW);
     const balancer = new RoundRobinBalancer([steady, rookie]);
