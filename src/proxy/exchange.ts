@@ -66,7 +66,7 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
   start(): void {
     const { req, res, ctx } = this;
     res.once('close', () => this.onClientClose());
-    // Invariant 6: one table for the whole exchange, retries included.
+    // Invariant 6: one table per attempt (a retry routes again by the table current then).
     const table = ctx.table;
     const url = req.url ?? '/';
     const head = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress ?? '', ctx.proto, false);
@@ -228,6 +228,14 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
       this.failure = null;
       (this.tried ??= []).push(endpoint);
       this.retries++;
+      // A retry is a new routing decision: it takes the current table (each attempt sees one table,
+      // invariant 6). The table this request started with may predate a swap that brought the
+      // instances able to answer it, e.g. a rolling step while a slow request was in flight.
+      const current = this.ctx.table.services.get(this.service!.name);
+      if (current !== undefined && current !== this.service) {
+        this.service = current;
+        this.release = null;
+      }
       return this.attempt(Date.now());
     }
     this.respondError(errorCodeFor(failure, err), this.hasUnreadBody());

@@ -8,6 +8,7 @@ import type { Exchange } from '../../src/proxy/exchange.js';
 import type { ServicePolicy } from '../../src/proxy/routing-table.js';
 import { refusedPort, startBackend, type Backend, type Handler } from '../helpers/backend.js';
 import { serviceSpec, startProxy, type RunningProxy } from '../helpers/proxy.js';
+import { waitFor } from '../helpers/wait.js';
 
 const agent = new Agent({ connections: 16 });
 
@@ -93,6 +94,27 @@ describe('retries', () => {
     assert.deepEqual([answer.status, answer.backend], [200, 'other']);
     assert.equal(resetting.requests.length, 1);
     assert.equal(other.requests.length, 1);
+  });
+
+  it('routes a retry by the table current then: a slow GET whose instance died after a swap reaches the new instance', async () => {
+    // The old instance takes the request, waits, and dies without a byte: a kill during a rolling step.
+    let died = false;
+    const dying = await backend('old', (req) => {
+      req.resume();
+      setTimeout(() => {
+        died = true;
+        req.socket.destroy();
+      }, 400);
+    });
+    const fresh = await backend('new');
+    const running = await proxyOver([dying.address]);
+    const pending = send(`${running.url}/slow`);
+    await waitFor(() => dying.requests.length === 1, { message: 'the old instance to have the request' });
+    // The table moves on while the request is in flight: the old instance leaves, the new one enters.
+    running.swap({ services: [serviceSpec([fresh.address], NO_EJECTION)] });
+    const answer = await pending;
+    assert.ok(died, 'the old instance reset the request');
+    assert.deepEqual([answer.status, answer.backend], [200, 'new'], JSON.stringify(answer));
   });
 
   it('retries a POST whose connection was refused, with its whole body, since it never reached an app', async () => {
