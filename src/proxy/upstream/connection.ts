@@ -66,6 +66,7 @@ export class UpstreamConnection {
   private wrote = false;
   private reused = false;
   private stopBody: (() => void) | null = null;
+  private timeoutMs = -1;
   private readonly resume = () => this.socket.resume();
 
   constructor(
@@ -75,7 +76,7 @@ export class UpstreamConnection {
   ) {
     const socket = connect({ host: options.host, port: options.port, noDelay: true });
     this.socket = socket;
-    socket.setTimeout(options.connectTimeout);
+    this.armTimeout(options.connectTimeout);
     const parser = new ResponseParser();
     parser.initialize(ResponseParser.RESPONSE, {}, 0, 0);
     parser[K_ON_HEADERS] = (headers: string[]) => {
@@ -128,7 +129,7 @@ export class UpstreamConnection {
     const request = this.request!;
     const handler = this.handler!;
     this.phase = 'headers';
-    this.socket.setTimeout(request.headersTimeout);
+    this.armTimeout(request.headersTimeout);
     handler.onConnect((err) => this.abort(err));
     // onConnect may have aborted (the client left while the request waited).
     if (this.handler !== handler || (this.phase as Phase) === 'closed') return;
@@ -189,7 +190,7 @@ export class UpstreamConnection {
     if (handler === null) return 0;
     this.keepAlive = keepAlive;
     this.phase = 'body';
-    this.socket.setTimeout(this.request!.bodyTimeout);
+    this.armTimeout(this.request!.bodyTimeout);
     if (!handler.onHeaders(status, all, this.resume, statusText)) this.socket.pause();
     // A HEAD response has no body, whatever its Content-Length says.
     return this.request?.method === HEAD ? 1 : 0;
@@ -220,7 +221,18 @@ export class UpstreamConnection {
 
   private becomeIdle(): void {
     this.phase = 'idle';
-    this.socket.setTimeout(this.options.keepAliveTimeout);
+    this.armTimeout(this.options.keepAliveTimeout);
+  }
+
+  /**
+   * Sets the socket's inactivity timeout for the current phase. Re-arming allocates a timer, and
+   * activity already restarts it, so an unchanged value (response and idle timeouts are often equal)
+   * is left as it is.
+   */
+  private armTimeout(ms: number): void {
+    if (ms === this.timeoutMs) return;
+    this.timeoutMs = ms;
+    this.socket.setTimeout(ms);
   }
 
   private onSocketData(data: Buffer): void {
