@@ -194,17 +194,29 @@ export class Supervisor {
       data: { code, signal, restarts: instance.restarts, logTail: tail },
     });
     for (const listener of this.crashListeners) listener(instance);
-    if (instance.state === 'starting' && instance.crashesSinceReady >= CRASH_LOOP_EXITS) {
+    // A first start that keeps crashing fails (its deployment rolls back). An instance that was
+    // serving is never given up on: it keeps restarting, the backoff capped, until it is stopped.
+    if (this.waiters.has(instance) && instance.crashesSinceReady >= CRASH_LOOP_EXITS) {
       return this.failStart(instance, `crash loop: ${how} ${instance.crashesSinceReady} times before becoming healthy${tail ? `; last output:\n${tail}` : ''}`);
     }
-    const backoff = Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(instance.crashesSinceReady - 1, 10));
+    this.scheduleRestart(instance, config, how);
+  }
+
+  private scheduleRestart(instance: Instance, config: ServiceConfig, why: string): void {
+    const backoff = Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(Math.max(instance.crashesSinceReady - 1, 0), 10));
     const timer = setTimeout(() => {
       this.restartTimers.delete(instance);
       if (instance.stopping || !instance.isLive) return;
-      if (instance.state === 'ready') instance.transition('starting', `restarting after a crash (${how})`);
+      if (instance.state === 'ready') instance.transition('starting', `restarting after a crash (${why})`);
       this.movePortIfTaken(instance, config)
         .then(() => this.spawn(instance, config))
-        .catch((err: unknown) => this.failStart(instance, `restart failed: ${String(err)}`));
+        .catch((err: unknown) => {
+          const reason = `restart failed: ${err instanceof Error ? err.message : String(err)}`;
+          if (this.waiters.has(instance)) return this.failStart(instance, reason);
+          this.deps.store.addEvent({ service: instance.service, instanceId: instance.id, type: 'instance.restart-failed', message: `${instance.id}: ${reason}` });
+          instance.crashesSinceReady++;
+          this.scheduleRestart(instance, config, reason);
+        });
     }, backoff);
     this.restartTimers.set(instance, timer);
   }
@@ -240,17 +252,11 @@ export class Supervisor {
     this.waiters.delete(instance);
   }
 
+  /** Fails a start in progress (timeout, crash loop, cancel); the start's own catch cleans up. */
   private failStart(instance: Instance, reason: string): void {
     const waiter = this.waiters.get(instance);
     this.waiters.delete(instance);
-    if (waiter) waiter.reject(new InstanceStartError(`${instance.id}: ${reason}`));
-    else if (instance.isLive && !instance.stopping) {
-      // A ready instance that crash-loops outside a start: give up on it.
-      instance.stopping = true;
-      instance.transition('failed', reason);
-      this.deps.health.unwatch(instance.endpoint);
-      this.forget(instance);
-    }
+    waiter?.reject(new InstanceStartError(`${instance.id}: ${reason}`));
   }
 
   private async cleanUpFailed(instance: Instance, config: ServiceConfig): Promise<void> {
