@@ -4,6 +4,7 @@
 // available endpoint, another release with traffic takes the request.
 import type { IncomingMessage } from 'node:http';
 import { readCookie } from './cookies.js';
+import type { PickContext } from './balancers/index.js';
 import type { Endpoint } from './endpoint.js';
 import { keyValue, type ReleaseRoute, type ServiceRoute } from './routing-table.js';
 
@@ -16,6 +17,8 @@ export interface Routed {
   /** Endpoints already tried (retries). */
   readonly triedEndpoints: readonly Endpoint[] | null;
 }
+
+const scratch: PickContext = { now: 0, keyHash: 0, exclude: null };
 
 export function chooseEndpoint(service: ServiceRoute, routed: Routed, now: number): Endpoint | undefined {
   const { req } = routed;
@@ -36,11 +39,11 @@ export function chooseEndpoint(service: ServiceRoute, routed: Routed, now: numbe
   }
   let release = routed.release;
   if (release === null) return undefined;
-  const pick = {
-    now,
-    keyHash: service.policy.balance === 'hash' ? service.hashKeyOf(req) : 0,
-    exclude: routed.triedEndpoints,
-  };
+  // Balancers read the context synchronously, so one scratch object serves every request.
+  const pick = scratch;
+  pick.now = now;
+  pick.keyHash = service.policy.balance === 'hash' ? service.hashKeyOf(req) : 0;
+  pick.exclude = routed.triedEndpoints;
   const endpoint = release.balancer.pick(pick);
   if (endpoint !== undefined) return endpoint;
   const fallback = service.fallbackRelease(release, now);
