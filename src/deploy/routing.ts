@@ -20,13 +20,16 @@ export function emptyRouting(): Routing {
   return { inRotation: new Set(), weights: null, previewRelease: null };
 }
 
-export function serviceSpecFor(name: string, config: ServiceConfig, routing: Routing): ServiceSpec {
+/** An instance's health as the controller's checks see it. */
+export type HealthOf = (instance: Instance) => { healthy: boolean; healthySince: number };
+
+export function serviceSpecFor(name: string, config: ServiceConfig, routing: Routing, healthOf: HealthOf): ServiceSpec {
   const byRelease = groupByRelease(routing);
   const labels = releaseNames(routing);
   const releases: TableRelease[] = [...byRelease.entries()].map(([releaseId, instances]) => ({
     name: labels.get(releaseId)!,
     weight: routing.weights === null ? instances.length : (routing.weights.get(releaseId) ?? 0),
-    endpoints: instances.map((i) => ({ id: i.id, address: i.address, weight: 1 })),
+    endpoints: instances.map((i) => ({ id: i.id, address: i.address, weight: 1, ...healthOf(i) })),
   }));
   const rules: RouteRule[] = [];
   const preview = routing.previewRelease === null ? undefined : labels.get(routing.previewRelease);
