@@ -149,7 +149,7 @@ export class ObservationBuffer implements ExchangeObserver {
 
   private releaseCounts(service: string, release: string): ReleaseCounts {
     let byRelease = this.releases.get(service);
-    if (byRelease === undefined) this.releases.set(service, (byRelease = new Map()));
+    if (byRelease === undefined) this.releases.set(service, (byRelease = new Map<string, ReleaseCounts>()));
     let counts = byRelease.get(release);
     if (counts === undefined) byRelease.set(release, (counts = new ReleaseCounts(service, release)));
     return counts;
