@@ -92,13 +92,16 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-export async function listenOn(server: Server, host: string, port: number): Promise<AddressInfo> {
+/** Listens on an address, or on a socket the keeper bound and handed down (`fd`). */
+export async function listenOn(server: Server, where: { host: string; port: number } | { fd: number }): Promise<AddressInfo> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    const listening = () => {
       server.off('error', reject);
       resolve();
-    });
+    };
+    if ('fd' in where) server.listen({ fd: where.fd }, listening);
+    else server.listen(where.port, where.host, listening);
   });
   return server.address() as AddressInfo;
 }

@@ -5,6 +5,7 @@ import type { Controller } from '../deploy/controller.js';
 import { DeployError } from '../deploy/errors.js';
 import { instanceLogPath, readLogTail } from '../runtime/log-files.js';
 import { ApiError, badRequest, notFound } from './api-error.js';
+import type { DaemonView } from './daemon-view.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
 import { streamEvents } from './event-stream.js';
 import { Router, type RouteHandler } from './router.js';
@@ -14,6 +15,7 @@ export interface AdminActions {
   readonly controller: Controller;
   readonly stateDir: string;
   reload(): { ok: boolean; problems?: string; needsRestart?: string[] };
+  daemon(): DaemonView;
 }
 
 const SERVICE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -50,6 +52,7 @@ export function adminRoutes(actions: AdminActions, metrics: Registry): Router {
     const result = actions.reload();
     return result.ok ? { status: 200, body: result } : { status: 422, body: { error: { code: 'invalid_config', message: result.problems ?? 'invalid config' } } };
   });
+  router.add('GET', '/api/v1/daemon', () => ({ status: 200, body: actions.daemon() }));
   router.add('GET', '/api/v1/services', () => ({ status: 200, body: { services: controller.serviceNames().map((n) => serviceView(controller, n)) } }));
   router.add('GET', '/api/v1/services/:name', api(({ params }) => ({ status: 200, body: serviceView(controller, params.name!) })));
   router.add(

@@ -61,7 +61,7 @@ try {
   } else if (err instanceof StartError) {
     // Expected start-up failures (state folder, ports, token file): one line, no stack.
     console.error(`switchyard: ${err.message}`);
-    process.exitCode = EXIT_FAILED;
+    process.exitCode = err.exitCode;
   } else {
     // Not an expected failure: keep the stack for the bug report.
     console.error(err);

@@ -16,6 +16,10 @@ const proxySchema = z
       .transform((listen) => (typeof listen === 'string' ? [listen] : listen))
       .prefault('127.0.0.1:8080')
       .describe('Where the proxy listens: host:port or a list'),
+    workers: z
+      .union([z.literal('auto'), z.number().int().min(1).max(256)], { error: 'must be auto or a whole number from 1 to 256' })
+      .default(1)
+      .describe('Proxy worker processes serving the listeners: auto (one per CPU) or a number'),
     accessLog: z
       .strictObject({
         enabled: z.boolean().default(true),

@@ -41,6 +41,7 @@ export class Controller {
   private readonly runs = new Map<string, DeploymentRun>();
   private readonly standbys = new Map<string, Standby>();
   private readonly hooks: HookRunner;
+  private published: TableSpec = { services: [] };
 
   constructor(
     private config: Config,
@@ -112,7 +113,13 @@ export class Controller {
     for (const [name, config] of Object.entries(this.config.services)) {
       spec.services.push(serviceSpecFor(name, config, this.routing(name), healthOf));
     }
+    this.published = spec;
     await this.deps.dataPlane.publish(spec);
+  }
+
+  /** The newest table published to the proxies (in force once they acknowledged it). */
+  publishedTable(): TableSpec {
+    return this.published;
   }
 
   /** New settings for services (reload); a running deployment keeps going with them. */

@@ -1,7 +1,8 @@
 // Prometheus exposition with prom-client: our own counters are read at scrape time through custom
 // collectors (the hot path never touches prom-client), plus gauges read from the routing table.
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import type { RoutingTable } from '../proxy/routing-table.js';
+import type { EndpointReport } from '../proxy/data-plane.js';
+import type { TableSpec } from '../proxy/routing-table.js';
 import { LATENCY_BUCKETS } from './latency-histogram.js';
 import type { RequestMetrics } from './request-metrics.js';
 
@@ -30,7 +31,13 @@ const PHASES = ['idle', 'pending', 'progressing', 'paused', 'rolling-back'] as c
 /** The deployment phase of each service, for switchyard_deployment_phase (idle when none runs). */
 export type PhaseOf = () => Iterable<[service: string, phase: string]>;
 
-export function createMetricsRegistry(metrics: RequestMetrics, table: () => RoutingTable, phases: PhaseOf): Registry {
+/** The table in force and what the proxies report of each endpoint. */
+export interface DataPlaneView {
+  table(): TableSpec;
+  endpoint(id: string): EndpointReport;
+}
+
+export function createMetricsRegistry(metrics: RequestMetrics, dataPlane: DataPlaneView, phases: PhaseOf): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'switchyard_process_' });
   const each = function* () {
@@ -77,9 +84,9 @@ export function createMetricsRegistry(metrics: RequestMetrics, table: () => Rout
   register(
     computed('switchyard_inflight_requests', 'Requests and WebSockets in flight', 'gauge', () => {
       const out: Sample[] = [];
-      for (const service of table().services.values()) {
+      for (const service of dataPlane.table().services) {
         for (const release of service.releases) {
-          const value = release.endpoints.reduce((sum, e) => sum + e.inFlight, 0);
+          const value = release.endpoints.reduce((sum, e) => sum + dataPlane.endpoint(e.id).inFlight, 0);
           out.push({ labels: { service: service.name, release: release.name }, value });
         }
       }
@@ -89,7 +96,7 @@ export function createMetricsRegistry(metrics: RequestMetrics, table: () => Rout
   register(
     computed('switchyard_traffic_weight', 'Share of unpinned traffic per release (0-100)', 'gauge', () => {
       const out: Sample[] = [];
-      for (const service of table().services.values()) {
+      for (const service of dataPlane.table().services) {
         for (const release of service.releases) {
           out.push({ labels: { service: service.name, release: release.name }, value: release.weight });
         }
@@ -100,11 +107,11 @@ export function createMetricsRegistry(metrics: RequestMetrics, table: () => Rout
   register(
     computed('switchyard_instance_healthy', '1 when the instance takes traffic (healthy, not ejected)', 'gauge', () => {
       const out: Sample[] = [];
-      const now = Date.now();
-      for (const service of table().services.values()) {
+      for (const service of dataPlane.table().services) {
         for (const release of service.releases) {
           for (const e of release.endpoints) {
-            out.push({ labels: { service: service.name, release: release.name, instance: e.id }, value: e.isAvailable(now) ? 1 : 0 });
+            const available = e.healthy && !dataPlane.endpoint(e.id).ejected;
+            out.push({ labels: { service: service.name, release: release.name, instance: e.id }, value: available ? 1 : 0 });
           }
         }
       }

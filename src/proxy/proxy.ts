@@ -1,7 +1,7 @@
 // The data plane: listeners, the current routing table, the endpoints, and graceful stop. It knows
 // nothing of deployments; it routes by the table it is given and reports what it observes.
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
 import { drainEndpoint, type DrainReport } from './drain.js';
 import type { UpstreamFailure } from './errors.js';
 import type { Endpoint } from './endpoint.js';
@@ -19,6 +19,16 @@ export interface ProxyOptions {
   events?: ProxyEvents;
 }
 
+/** Where a listener serves: an address to bind, or a socket already bound that another process handed down. */
+export type ListenTarget = { host: string; port: number } | { fd: number };
+
+/**
+ * How a graceful stop treats idle connections. `stop`: closed at once (the proxy goes away for good).
+ * `handover`: another process serves the same sockets, so nothing a client may be writing on is closed;
+ * each connection's next response says `Connection: close`, and what is still open at the deadline is closed.
+ */
+export type CloseMode = 'stop' | 'handover';
+
 const NO_OBSERVER: ExchangeObserver = { onExchangeEnd: () => {} };
 const NO_EVENTS: ProxyEvents = { onEjected: () => {} };
 
@@ -33,6 +43,7 @@ export class Proxy implements ProxyContext, ExchangeObserver {
   private readonly downstream: ExchangeObserver;
   private current: RoutingTable = new RoutingTable(0, []);
   private servers: Server[] = [];
+  private readonly sockets = new Set<Socket>();
   private active = 0;
   private idleWaiters: (() => void)[] = [];
   private closing = false;
@@ -59,14 +70,19 @@ export class Proxy implements ProxyContext, ExchangeObserver {
 
   /** Builds a table from a spec and makes it current in one assignment (invariant 6). */
   swap(spec: TableSpec): RoutingTable {
-    const next = buildTable(spec, this.current.version + 1, this.endpoints, this.states);
+    return this.swapVersion(spec, this.current.version + 1);
+  }
+
+  /** Installs a table whose version was given elsewhere (the controller numbers tables for every worker). */
+  swapVersion(spec: TableSpec, version: number): RoutingTable {
+    const next = buildTable(spec, version, this.endpoints, this.states);
     this.current = next;
     return next;
   }
 
-  async listen(addresses: readonly { host: string; port: number }[]): Promise<AddressInfo[]> {
+  async listen(targets: readonly ListenTarget[]): Promise<AddressInfo[]> {
     const bound: AddressInfo[] = [];
-    for (const { host, port } of addresses) {
+    for (const target of targets) {
       const server = createListener(this.limits, {
         onRequest: (req, res, expectsContinue) => {
           this.active++;
@@ -80,12 +96,19 @@ export class Proxy implements ProxyContext, ExchangeObserver {
           new WebSocketTunnel(this, req, socket, head).start();
         },
       });
+      // One listener per connection, not per request: a handover must find the connections still open.
+      server.on('connection', (socket: Socket) => {
+        this.sockets.add(socket);
+        socket.once('close', () => this.sockets.delete(socket));
+      });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(port, host, () => {
+        const listening = () => {
           server.off('error', reject);
           resolve();
-        });
+        };
+        if ('fd' in target) server.listen({ fd: target.fd }, listening);
+        else server.listen(target.port, target.host, listening);
       });
       this.servers.push(server);
       bound.push(server.address() as AddressInfo);
@@ -112,23 +135,30 @@ export class Proxy implements ProxyContext, ExchangeObserver {
     this.downstream.onTunnelEnd?.(tunnel);
   }
 
+  /** Connections from clients that are open now. */
+  get openConnections(): number {
+    return this.sockets.size;
+  }
+
   /**
-   * Graceful stop: stop accepting, close idle keep-alive connections, let in-flight work finish for up
-   * to `timeoutMs`, then close everything.
+   * Graceful stop: stop accepting, let in-flight work finish for up to `timeoutMs`, then close
+   * everything (WebSockets with 1001). See CloseMode for what happens to idle connections meanwhile.
    */
-  async close(timeoutMs: number): Promise<{ cut: number }> {
+  async close(timeoutMs: number, mode: CloseMode = 'stop'): Promise<{ cut: number }> {
     this.closing = true;
-    const closed = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
-    for (const server of this.servers) server.closeIdleConnections();
+    const closed = this.servers.map((server) => new Promise<void>((resolve) => stopAccepting(server, mode, resolve)));
+    if (mode === 'stop') for (const server of this.servers) server.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    await Promise.race([this.whenIdle(), deadline]);
+    await Promise.race([mode === 'stop' ? this.whenIdle() : this.whenIdle().then(() => this.whenDisconnected()), deadline]);
     clearTimeout(timer);
     const cut = this.active;
     if (cut > 0) {
       for (const endpoint of this.endpoints.all()) for (const x of [...endpoint.active]) x.cut();
     }
     for (const server of this.servers) server.closeAllConnections();
+    // Accepted connections that never sent a byte are not in Node's list (nodejs/node#63452).
+    for (const socket of this.sockets) socket.destroy();
     await Promise.all(closed);
     await this.endpoints.closeAll();
     this.servers = [];
@@ -144,8 +174,22 @@ export class Proxy implements ProxyContext, ExchangeObserver {
     }
   }
 
+  /** Resolves once every client connection has closed (polled: this runs only during a handover). */
+  private async whenDisconnected(): Promise<void> {
+    while (this.sockets.size > 0) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
   private whenIdle(): Promise<void> {
     if (this.active === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
+}
+
+/**
+ * Stops a listener accepting. http.Server.close() also closes idle keep-alive connections (Node 19+),
+ * which races a client just sending on one; a handover stops only the accepting, as net.Server does.
+ */
+function stopAccepting(server: Server, mode: CloseMode, done: () => void): void {
+  if (mode === 'stop') server.close(() => done());
+  else NetServer.prototype.close.call(server, () => done());
 }

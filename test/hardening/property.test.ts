@@ -1,16 +1,17 @@
 // Property-based tests (issue 7, point 7), seeded and bounded: random and mangled configs always give a
 // Config or a ConfigError whose every problem is located, never another exception; random API bodies to
-// the deploy, scale, rollback and promote routes of an in-process Daemon always get a 2xx or a JSON 4xx,
+// the deploy, scale, rollback and promote routes of a running daemon always get a 2xx or a JSON 4xx,
 // never a 5xx or a crash, and a rejected request changes nothing in the running state.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import pino from 'pino';
 import { parseDocument, stringify } from 'yaml';
+import type { DaemonView } from '../../src/api/daemon-view.js';
 import { ConfigError, parseConfig } from '../../src/config/index.js';
-import { Daemon } from '../../src/daemon/daemon.js';
 import { startBackend, type Backend } from '../helpers/backend.js';
-import { tempDir, type TempDir } from '../helpers/daemon.js';
+import { freePort, startDaemon, tempDir, type DaemonProcess, type TempDir } from '../helpers/daemon.js';
 import { plainRequest } from '../helpers/hostile.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -223,7 +224,7 @@ describe('parseConfig on random input', () => {
   );
 });
 
-// --- the admin API of an in-process daemon
+// --- the admin API of a running daemon
 
 type Route = 'deployments' | 'scale' | 'rollback' | 'promote';
 
@@ -232,15 +233,22 @@ const VALID_LABEL = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,10}$/);
 describe('the admin API on random bodies', () => {
   let tmp: TempDir;
   let backend: Backend;
-  let daemon: Daemon;
+  let daemon: DaemonProcess;
   let adminUrl: string;
+  let db: Database.Database;
+
+  const getJson = async <T>(path: string): Promise<T> => JSON.parse((await plainRequest(`${adminUrl}${path}`)).body) as T;
+  /** The deployment in progress, if any (the service view says). */
+  const activeDeployment = async () => (await getJson<{ deployment: { id: number; state: string } | null }>('/api/v1/services/web')).deployment;
 
   before(async () => {
     tmp = await tempDir('switchyard-property-');
     backend = await startBackend('app');
+    const adminPort = await freePort();
+    adminUrl = `http://127.0.0.1:${adminPort}`;
     const config = [
       'proxy: { listen: 127.0.0.1:0, accessLog: { enabled: false } }',
-      'admin: { listen: 127.0.0.1:0 }',
+      `admin: { listen: 127.0.0.1:${adminPort} }`,
       `state: ${tmp.dir}/state`,
       'services:',
       '  web:',
@@ -251,16 +259,19 @@ describe('the admin API on random bodies', () => {
       '',
     ].join('\n');
     const configFile = await tmp.write('switchyard.yaml', config);
-    daemon = await Daemon.start({ configFile, logger: pino({ level: 'silent' }) });
-    adminUrl = `http://127.0.0.1:${daemon.adminAddress!.port}`;
-    await waitFor(() => daemon.store.stableRelease('web') !== undefined && daemon.controller.activeRun('web') === undefined, { message: 'the first release' });
+    daemon = await startDaemon(configFile, { adminUrl, cwd: tmp.dir });
+    db = new Database(join(tmp.dir, 'state', 'state.db'), { readonly: true, fileMustExist: true });
+    await waitFor(async () => (await getJson<{ stable: unknown }>('/api/v1/services/web')).stable !== null && (await activeDeployment()) === null, { message: 'the first release' });
   });
 
   after(async () => {
-    await daemon?.stop();
+    db?.close();
+    await daemon?.kill();
     await backend?.close();
     await tmp?.remove();
   });
+
+  const countRows = (table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 
   /** What must not change when a request is rejected. */
   async function snapshot(): Promise<string> {
@@ -275,9 +286,9 @@ describe('the admin API on random bodies', () => {
       releases: view.releases.map((r) => [r.number, r.version, r.traffic, r.instances.map((i) => [i.address, i.inRotation])]),
       deployment: view.deployment,
       instancesWanted: view.instancesWanted,
-      releasesInStore: daemon.store.releases('web').length,
-      deploymentsInStore: daemon.store.deployments('web', 1000).length,
-      tableVersion: daemon.proxy.table.version,
+      releasesInStore: countRows('releases'),
+      deploymentsInStore: countRows('deployments'),
+      tableVersion: (await getJson<DaemonView>('/api/v1/daemon')).tableVersion,
     });
   }
 
@@ -331,13 +342,13 @@ describe('the admin API on random bodies', () => {
           assert.ok(res.status >= 200 && res.status < 300);
           // Let an accepted deployment or rollback finish (abort one that waits at a pause), so the next
           // request meets a quiet service.
-          const run = daemon.controller.activeRun('web');
-          if (run !== undefined) {
-            const ended = await Promise.race([run.finished.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000))]);
-            if (!ended) {
-              await plainRequest(`${adminUrl}/api/v1/services/web/abort`, { method: 'POST', body: '{}' });
-              await run.finished;
-            }
+          const ended = await waitFor(async () => (await activeDeployment()) === null, { timeout: 5000, interval: 20 }).then(
+            () => true,
+            () => false,
+          );
+          if (!ended) {
+            await plainRequest(`${adminUrl}/api/v1/services/web/abort`, { method: 'POST', body: '{}' });
+            await waitFor(async () => (await activeDeployment()) === null, { timeout: 30_000, message: 'the aborted deployment to end' });
           }
         }
       }),
@@ -346,6 +357,6 @@ describe('the admin API on random bodies', () => {
     t.diagnostic(`${refused} refused, ${accepted} accepted`);
     assert.ok(refused > RUNS / 2, `${refused} refused, ${accepted} accepted`);
     assert.equal((await plainRequest(`${adminUrl}/healthz`)).status, 200, 'the daemon still answers');
-    assert.equal(daemon.store.integrityCheck(), 'ok');
+    assert.equal((db.prepare('PRAGMA integrity_check').get() as { integrity_check: string }).integrity_check, 'ok');
   });
 });

@@ -1,6 +1,9 @@
 // `switchyard up`: run the daemon in the foreground until SIGTERM/SIGINT; SIGHUP reloads the config.
+// This process becomes the keeper; the controller and the proxy workers are its children.
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { Daemon } from '../../daemon/daemon.js';
+import pino from 'pino';
+import { Keeper } from '../../daemon/keeper/keeper.js';
 
 export function upCommand(): Command {
   return new Command('up')
@@ -11,25 +14,33 @@ export function upCommand(): Command {
     });
 }
 
+/** The installed switchyard's version, as package.json says. */
+export function switchyardVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
 export async function up(configFile: string): Promise<void> {
-  const daemon = await Daemon.start({ configFile });
+  const log = pino({ base: null }, pino.destination(2));
+  const keeper = await Keeper.start({ configFile, log, version: switchyardVersion() });
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
-      daemon.log.warn({ signal }, 'second signal: exiting now');
+      log.warn({ signal }, 'second signal: exiting now; app instances keep running for the next daemon to adopt');
+      keeper.kill();
       process.exit(130);
     }
     stopping = true;
-    daemon.log.info({ signal }, 'received signal');
-    daemon.stop().then(
+    log.info({ signal }, 'received signal');
+    keeper.stop().then(
       () => process.exit(0),
       (err: unknown) => {
-        daemon.log.error({ err }, 'error while stopping');
+        log.error({ err }, 'error while stopping');
         process.exit(1);
       },
     );
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  process.on('SIGHUP', () => daemon.reload());
+  process.on('SIGHUP', () => keeper.reload());
 }

@@ -1,6 +1,7 @@
 // The messages between switchyard's processes, all plain data over Node's IPC channels. The keeper sits
 // in the middle: it relays the controller's tables and drains to every proxy worker, and the workers'
 // acknowledgements and observations back, adding which worker spoke (DESIGN.md, "The process model").
+import type { Config } from '../../config/index.js';
 import type { ObservationBatch } from '../../metrics/observations.js';
 import type { DrainReport } from '../../proxy/drain.js';
 import type { ProxyLimits } from '../../proxy/proxy-context.js';
@@ -88,6 +89,9 @@ export interface WorkerStart {
 export interface ControllerStart {
   t: 'start';
   generation: number;
+  /** The newest config known to be valid (a broken file on disk never stops a restart). */
+  config: Config;
+  configFile: string;
   /** The admin API's socket. */
   admin: InheritedListener;
   /** The proxy's sockets (for status and logs; the workers serve them). */
@@ -96,6 +100,7 @@ export interface ControllerStart {
   /** The newest table version the workers have, so the controller's next one is newer. */
   tableVersion: number;
   keeperPid: number;
+  keeperStartedAt: number;
   version: string;
 }
 /** The worker set changed (one started, exited or was replaced). */
@@ -103,20 +108,39 @@ export interface FleetMessage {
   t: 'fleet';
   workers: WorkerInfo[];
 }
-/** Stop accepting, let in-flight work finish until the deadline, close what is left, exit. */
+/**
+ * Stop accepting, let in-flight work finish until the deadline, close what is left, exit. `handover`:
+ * another process serves these sockets now, so idle connections stay open for the client's next request
+ * (answered with Connection: close); `stop`: idle connections close at once.
+ */
 export interface WorkerStop {
   t: 'stop';
   drainMs: number;
+  mode: 'handover' | 'stop';
 }
 /** Daemon stop: drain and stop every app instance, close the store, exit. */
 export interface ControllerShutdown {
   t: 'shutdown';
+}
+/** SIGHUP reached the keeper: re-read the config file. */
+export interface ControllerReload {
+  t: 'reload';
 }
 
 // ── controller → keeper ──────────────────────────────────────────────────────────────────────────
 /** The controller serves: its first table is in force and the admin API listens. */
 export interface ControllerReady {
   t: 'ready';
+}
+/** The controller cannot start (state folder, token file): the daemon cannot run. */
+export interface ControllerFatal {
+  t: 'fatal';
+  message: string;
+}
+/** A reload was accepted: the config a restarted controller should use. */
+export interface ConfigAccepted {
+  t: 'config';
+  config: Config;
 }
 /** A worker did not acknowledge or answer in time: stop it and start another. */
 export interface ReplaceWorker {
@@ -138,5 +162,5 @@ export interface UpgradeAnswer {
 export type ToWorker = WorkerStart | TableMessage | DrainMessage | WorkerStop;
 export type FromWorker = Omit<AckMessage, 'worker'> | Omit<DrainedMessage, 'worker'> | Omit<ObservationsMessage, 'worker'>;
 export type WorkerReport = AckMessage | DrainedMessage | ObservationsMessage;
-export type ToController = ControllerStart | FleetMessage | WorkerReport | ControllerShutdown | UpgradeAnswer;
-export type FromController = TableMessage | DrainMessage | ControllerReady | ReplaceWorker | UpgradeRequest;
+export type ToController = ControllerStart | FleetMessage | WorkerReport | ControllerShutdown | ControllerReload | UpgradeAnswer;
+export type FromController = TableMessage | DrainMessage | ControllerReady | ControllerFatal | ConfigAccepted | ReplaceWorker | UpgradeRequest;

@@ -1,0 +1,21 @@
+// What `GET /api/v1/daemon` and `status --json` (daemon) say about switchyard itself: its version and
+// generation, and every process with its role, pid, uptime and the routing table version it runs on.
+
+export interface DaemonProcessView {
+  role: 'keeper' | 'controller' | 'proxy';
+  pid: number;
+  /** Proxy workers are numbered from 1. */
+  index?: number;
+  uptimeSeconds: number;
+  /** The newest routing table the process has (proxies: acknowledged; controller: published). */
+  tableVersion?: number;
+}
+
+export interface DaemonView {
+  version: string;
+  generation: number;
+  state: string;
+  /** The newest routing table every proxy worker acknowledged: the one in force. */
+  tableVersion: number;
+  processes: DaemonProcessView[];
+}

@@ -1,0 +1,38 @@
+// Entry point of the controller process. The keeper starts it with an IPC channel and the admin API's
+// socket as an inherited descriptor, then sends `start` with the config; the controller loads the state,
+// brings the services up, publishes tables to the proxy workers and says `ready`.
+import pino from 'pino';
+import { StartError } from './start-error.js';
+import type { ControllerStart, FromController, ToController } from './ipc/messages.js';
+import { ControlPlane } from './controller/control-plane.js';
+
+const log = pino({ base: null }, pino.destination(2));
+const send = (message: FromController) => process.send?.(message);
+
+let plane: ControlPlane | null = null;
+
+process.on('message', (raw) => {
+  const message = raw as ToController;
+  if (message.t === 'start') return void begin(message);
+  plane?.handle(message);
+});
+// The keeper is gone: stop at once. App instances keep running; the next daemon adopts them.
+process.on('disconnect', () => process.exit(0));
+// Signals go to the keeper, which decides for every process (a terminal's Ctrl-C reaches the whole group).
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR2'] as const) process.on(signal, () => {});
+
+async function begin(start: ControllerStart): Promise<void> {
+  process.title = `switchyard controller (generation ${start.generation})`;
+  try {
+    plane = ControlPlane.create({ config: start.config, configFile: start.configFile, log, start, send });
+    await plane.run();
+  } catch (err) {
+    const message = err instanceof StartError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
+    send({ t: 'fatal', message });
+    log.error({ err }, 'the controller could not start');
+    // Let the message reach the keeper before the channel closes.
+    setTimeout(() => process.exit(1), 100);
+    return;
+  }
+  send({ t: 'ready' });
+}

@@ -1,0 +1,247 @@
+// The controller process's parts, wired: store, health checks, supervisor, controller, metrics merged
+// from every proxy worker, and the admin API on the socket the keeper handed down. It serves no client
+// traffic; it reaches the proxies only through the WorkerFleet (tables out, reports in).
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import { createAdminServer, listenOn } from '../../api/admin-server.js';
+import { TokenAuth } from '../../api/auth.js';
+import type { DaemonView } from '../../api/daemon-view.js';
+import { adminRoutes } from '../../api/routes.js';
+import { ConfigError, loadConfig, type Config } from '../../config/index.js';
+import { Controller } from '../../deploy/controller.js';
+import { recover } from '../../deploy/recovery.js';
+import { HealthChecker } from '../../health/active-checker.js';
+import { createMetricsRegistry } from '../../metrics/prometheus.js';
+import { RequestMetrics } from '../../metrics/request-metrics.js';
+import type { Instance } from '../../runtime/instance.js';
+import { Supervisor } from '../../runtime/supervisor.js';
+import { Store, StoreError } from '../../store/index.js';
+import type { ControllerStart, FromController, ToController, WorkerSettings } from '../ipc/messages.js';
+import { StartError } from '../start-error.js';
+import { WorkerFleet } from './worker-fleet.js';
+
+export interface ReloadResult {
+  ok: boolean;
+  problems?: string;
+  /** Settings that take effect only with `switchyard upgrade`. */
+  needsRestart?: string[];
+}
+
+export interface ControlPlaneOptions {
+  config: Config;
+  configFile: string;
+  env?: NodeJS.ProcessEnv;
+  log: Logger;
+  start: ControllerStart;
+  send: (message: FromController) => void;
+}
+
+export function workerSettings(config: Config): WorkerSettings {
+  return { limits: config.proxy.limits, dropServerHeader: config.proxy.dropServerHeader, accessLog: config.proxy.accessLog };
+}
+
+export class ControlPlane {
+  private admin: Server | null = null;
+  private stopped: Promise<void> | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
+
+  private constructor(
+    private config: Config,
+    private readonly options: ControlPlaneOptions,
+    readonly log: Logger,
+    readonly store: Store,
+    readonly fleet: WorkerFleet,
+    readonly health: HealthChecker<Instance>,
+    readonly controller: Controller,
+    readonly metrics: RequestMetrics,
+  ) {}
+
+  /** Opens the store and wires the parts; `run()` then brings everything up. */
+  static create(options: ControlPlaneOptions): ControlPlane {
+    const { config, log, start } = options;
+    let store: Store;
+    try {
+      store = Store.open(config.state);
+    } catch (err) {
+      throw err instanceof StoreError ? new StartError(err.message) : err;
+    }
+    const metrics = new RequestMetrics();
+    const fleet = new WorkerFleet(options.send, workerSettings(config), start.tableVersion, start.workers);
+    const health = new HealthChecker<Instance>();
+    const supervisor = new Supervisor({ store, health, drain: (id, ms) => fleet.drain(id, ms), stateDir: config.state, log });
+    const controller = new Controller(config, { store, health, metrics, supervisor, dataPlane: fleet, log });
+    store.subscribe((event) => log.info({ service: event.service ?? undefined, type: event.type }, event.message));
+    return new ControlPlane(config, options, log, store, fleet, health, controller, metrics);
+  }
+
+  /**
+   * Recovers, brings every service's stable release up, then serves the admin API. Workers' reports
+   * must reach `handle` meanwhile: bringing a service up waits for their acknowledgements.
+   */
+  async run(): Promise<void> {
+    const { store, controller, log } = this;
+    await recover(store, log);
+    for (const name of controller.serviceNames()) store.ensureService(name);
+    await Promise.all(controller.serviceNames().map((name) => controller.startStable(name)));
+    await this.serveAdmin();
+  }
+
+  get stateDir(): string {
+    return this.config.state;
+  }
+
+  /** A message from the keeper: the worker set, or a worker's report. */
+  handle(message: ToController): void {
+    switch (message.t) {
+      case 'fleet':
+        return this.fleet.setWorkers(message.workers);
+      case 'ack':
+        return this.fleet.onAck(message.worker, message.version);
+      case 'drained':
+        return this.fleet.onDrained(message.worker, message.id, message.report);
+      case 'observations':
+        this.fleet.onObservations(message);
+        this.metrics.merge(message.batch);
+        for (const e of message.ejections) {
+          this.store.addEvent({ service: e.service, instanceId: e.endpoint, type: 'instance.ejected', message: `${e.endpoint}: ejected for ${e.forMs} ms after consecutive failures (proxy ${message.worker})` });
+        }
+        return;
+      case 'shutdown':
+        return void this.stop().then(() => process.exit(0));
+      case 'reload':
+        return void this.reload();
+      case 'start':
+      case 'upgrade-answer':
+        return;
+    }
+  }
+
+  /** This daemon and its processes, for `GET /api/v1/daemon`. */
+  daemon(): DaemonView {
+    const { start } = this.options;
+    const now = Date.now();
+    const uptime = (since: number) => Math.max(0, Math.round((now - since) / 1000));
+    const workers = this.fleet.list();
+    return {
+      version: start.version,
+      generation: start.generation,
+      state: this.config.state,
+      tableVersion: workers.length === 0 ? 0 : Math.min(...workers.map((w) => w.tableVersion)),
+      processes: [
+        { role: 'keeper', pid: start.keeperPid, uptimeSeconds: uptime(start.keeperStartedAt) },
+        { role: 'controller', pid: process.pid, uptimeSeconds: Math.round(process.uptime()), tableVersion: this.fleet.tableVersion },
+        ...workers.map((w) => ({ role: 'proxy' as const, index: w.index, pid: w.pid, uptimeSeconds: uptime(w.startedAt), tableVersion: w.tableVersion })),
+      ],
+    };
+  }
+
+  /** Re-reads the config file; an invalid file changes nothing. */
+  reload(): ReloadResult {
+    let next: Config;
+    try {
+      next = loadConfig(this.options.configFile, this.options.env);
+    } catch (err) {
+      const problems = err instanceof ConfigError ? err.message : String(err);
+      this.log.error({ problems }, 'reload refused: the config is invalid; the running config stays');
+      return { ok: false, problems };
+    }
+    const needsRestart: string[] = [];
+    for (const key of ['proxy', 'admin', 'state'] as const) {
+      if (JSON.stringify(next[key]) !== JSON.stringify(this.config[key])) needsRestart.push(key);
+    }
+    const before = this.config;
+    this.config = next;
+    this.fleet.updateSettings(workerSettings(next));
+    this.options.send({ t: 'config', config: next });
+    void this.controller.updateConfig(next);
+    this.followServiceChanges(before, next);
+    this.store.addEvent({ type: 'config.reloaded', message: needsRestart.length ? `config reloaded; \`switchyard upgrade\` applies ${needsRestart.join(', ')}` : 'config reloaded' });
+    return needsRestart.length > 0 ? { ok: true, needsRestart } : { ok: true };
+  }
+
+  /** Daemon stop (the workers have drained already): every instance drains and stops, the store closes. */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      this.log.info('stopping the app instances');
+      if (this.pruneTimer) clearInterval(this.pruneTimer);
+      // Event streams (dashboards, `deploy` following along) never end by themselves: cut them now.
+      const adminClosed = new Promise<void>((resolve) => (this.admin ? this.admin.close(() => resolve()) : resolve()));
+      this.admin?.closeAllConnections();
+      await adminClosed;
+      await this.controller.shutdown();
+      await this.health.close();
+      this.store.close();
+      this.log.info('stopped');
+    })();
+    return this.stopped;
+  }
+
+  /** New services start; static target lists that changed roll out as a new release. */
+  private followServiceChanges(before: Config, next: Config): void {
+    for (const [name, service] of Object.entries(next.services)) {
+      const old = before.services[name];
+      if (old === undefined) {
+        this.store.ensureService(name);
+        void this.controller.startStable(name).catch((err: unknown) => this.log.error({ err, service: name }, 'starting a new service failed'));
+      } else if (service.targets && JSON.stringify(service.targets) !== JSON.stringify(old.targets)) {
+        void this.rollOutTargets(name);
+      }
+    }
+  }
+
+  /** Deploys the config's target list for a service, after any deployment in progress has ended. */
+  private async rollOutTargets(name: string): Promise<void> {
+    await this.controller.activeRun(name)?.finished;
+    const targets = this.config.services[name]?.targets;
+    const stable = this.store.stableRelease(name);
+    // The newest file wins: a later reload may have changed the list again, or back.
+    if (!targets || (stable?.spec.kind === 'static' && JSON.stringify(stable.spec.targets) === JSON.stringify(targets))) return;
+    if (this.controller.activeRun(name)) return void (await this.rollOutTargets(name));
+    try {
+      this.controller.deploy(name, { version: 'static', targets });
+    } catch (err) {
+      this.log.error({ err, service: name }, 'could not roll out the new targets');
+    }
+  }
+
+  private async serveAdmin(): Promise<void> {
+    const { config } = this;
+    const { start } = this.options;
+    const dataPlane = { table: () => this.controller.publishedTable(), endpoint: (id: string) => this.fleet.endpoint(id) };
+    const registry = createMetricsRegistry(this.metrics, dataPlane, () =>
+      this.controller.serviceNames().map((name) => [name, this.controller.activeRun(name)?.row.state ?? 'idle'] as [string, string]),
+    );
+    this.pruneTimer = setInterval(() => this.metrics.prune(Math.floor(Date.now() / 1000)), 60_000);
+    this.pruneTimer.unref();
+    const admin = createAdminServer({
+      router: adminRoutes(this, registry),
+      auth: new TokenAuth(readToken(config)),
+      onError: (err) => this.log.error({ err }, 'admin API error'),
+      onAuthFailure: (address, path, blocked) =>
+        this.log.warn({ address, path, blocked }, blocked ? 'admin API: too many wrong tokens; address blocked for a minute' : 'admin API: missing or wrong token'),
+    });
+    await listenOn(admin, { fd: start.admin.fd });
+    this.admin = admin;
+    this.log.info(
+      {
+        proxy: start.listeners.map((l) => `${l.address}:${l.port}`),
+        admin: `${start.admin.address}:${start.admin.port}`,
+        services: Object.keys(config.services),
+        workers: start.workers.length,
+        generation: start.generation,
+      },
+      'switchyard is up',
+    );
+  }
+}
+
+function readToken(config: Config): string | null {
+  if (config.admin.token !== undefined) return config.admin.token;
+  if (config.admin.tokenFile !== undefined) {
+    const token = readFileSync(config.admin.tokenFile, 'utf8').trim();
+    if (token.length < 16) throw new StartError(`${config.admin.tokenFile}: the admin token must be at least 16 characters`);
+    return token;
+  }
+  return null;
+}

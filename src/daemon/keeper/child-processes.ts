@@ -1,0 +1,17 @@
+// Starting switchyard's own child processes (controller, proxy workers): the same Node.js and flags, an
+// IPC channel at descriptor 3, and the sockets they serve from descriptor 4 on.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const CONTROLLER_ENTRY = fileURLToPath(new URL('../controller-main.js', import.meta.url));
+export const WORKER_ENTRY = fileURLToPath(new URL('../worker-main.js', import.meta.url));
+
+/** Where the n-th passed descriptor lands in the child. */
+export const childFd = (n: number): number => 4 + n;
+
+export function spawnChild(entry: string, fds: readonly number[]): ChildProcess {
+  return spawn(process.execPath, [...process.execArgv, entry], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...fds],
+    env: process.env,
+  });
+}

@@ -1,0 +1,113 @@
+// A proxy worker: serves the listening sockets the keeper handed down, routes by the newest table the
+// controller sent (through the keeper), acknowledges each table, drains endpoints when asked, and ships
+// what it saw every second. It never reads the store and never waits for the controller on a request.
+import type { AddressInfo } from 'node:net';
+import { ObservationBuffer } from '../../metrics/observations.js';
+import { AccessLog, combineObservers, createAccessLogger } from '../../proxy/access-log.js';
+import type { DrainReport } from '../../proxy/drain.js';
+import type { ExchangeObserver } from '../../proxy/proxy-context.js';
+import { Proxy, type CloseMode } from '../../proxy/proxy.js';
+import type { DrainMessage, EjectionNote, FromWorker, TableMessage, ToWorker, WorkerStart } from '../ipc/messages.js';
+
+export const OBSERVATION_INTERVAL_MS = 1000;
+
+export class ProxyWorker {
+  private proxy: Proxy | null = null;
+  private accessLog: AccessLog | null = null;
+  private readonly observations = new ObservationBuffer();
+  private ejections: EjectionNote[] = [];
+  private startMessage: WorkerStart | null = null;
+  private listening: Promise<AddressInfo[]> | null = null;
+  private shipTimer: NodeJS.Timeout | null = null;
+  private stopping: Promise<void> | null = null;
+
+  constructor(
+    private readonly send: (message: FromWorker) => void,
+    private readonly exit: (code: number) => void,
+  ) {}
+
+  handle(message: ToWorker): void {
+    switch (message.t) {
+      case 'start':
+        this.startMessage = message;
+        process.title = `switchyard proxy ${message.index} (generation ${message.generation})`;
+        if (message.table !== null) this.install(message.table);
+        return;
+      case 'table':
+        return this.install(message);
+      case 'drain':
+        return void this.drain(message);
+      case 'stop':
+        return void this.stop(message.drainMs, message.mode);
+    }
+  }
+
+  /** Stops serving: the keeper is gone (`stop`) or another generation takes over (`handover`). */
+  stop(drainMs: number, mode: CloseMode): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.shipTimer) clearInterval(this.shipTimer);
+      if (this.proxy && this.listening) {
+        await this.listening.catch(() => []);
+        await this.proxy.close(drainMs, mode);
+      }
+      this.ship();
+      this.accessLog?.flush();
+      this.exit(0);
+    })();
+    return this.stopping;
+  }
+
+  private install(table: TableMessage): void {
+    if (this.stopping) return;
+    const proxy = (this.proxy ??= this.createProxy(table));
+    // Installing is one assignment; the acknowledgement says this table is in force here (invariant 10).
+    if (table.version > proxy.table.version) proxy.swapVersion(table.spec, table.version);
+    this.send({ t: 'ack', version: proxy.table.version });
+    // Accept only once there is a table to route by: until then connections wait in the accept queue.
+    if (this.listening === null && this.startMessage !== null) {
+      const listeners = this.startMessage.listeners.map((l) => ({ fd: l.fd }));
+      this.listening = proxy.listen(listeners);
+      this.listening.catch((err: unknown) => {
+        process.stderr.write(`switchyard proxy: cannot serve the listening sockets: ${err instanceof Error ? err.message : String(err)}\n`);
+        this.exit(1);
+      });
+      this.shipTimer = setInterval(() => this.ship(), OBSERVATION_INTERVAL_MS);
+    }
+  }
+
+  private createProxy(table: TableMessage): Proxy {
+    const { settings } = table;
+    const observers: ExchangeObserver[] = [this.observations];
+    if (settings.accessLog.enabled) {
+      this.accessLog = new AccessLog(createAccessLogger(settings.accessLog.destination));
+      observers.push(this.accessLog);
+    }
+    return new Proxy({
+      limits: settings.limits,
+      dropServerHeader: settings.dropServerHeader,
+      observer: combineObservers(observers),
+      events: { onEjected: (service, endpoint, forMs) => this.ejections.push({ service, endpoint: endpoint.id, forMs }) },
+    });
+  }
+
+  private async drain(message: DrainMessage): Promise<void> {
+    const proxy = this.proxy;
+    const endpoint = proxy?.endpoints.get(message.endpoint);
+    let report: DrainReport = { finished: 0, cut: 0, durationMs: 0 };
+    if (proxy && endpoint) {
+      report = await proxy.drain(endpoint, message.timeoutMs);
+      await proxy.endpoints.retire(endpoint);
+    }
+    this.send({ t: 'drained', id: message.id, report });
+  }
+
+  /** Sends what was observed since the last time, and every endpoint's in-flight count. */
+  private ship(): void {
+    const proxy = this.proxy;
+    if (proxy === null) return;
+    const endpoints = [...proxy.endpoints.all()].map((e) => ({ id: e.id, inFlight: e.inFlight, ejectedUntil: e.ejectedUntil }));
+    const ejections = this.ejections;
+    this.ejections = [];
+    this.send({ t: 'observations', batch: this.observations.take(), endpoints, ejections });
+  }
+}
