@@ -17,7 +17,10 @@ import { DeployError } from './errors.js';
 import { HookRunner } from './hook-runner.js';
 import { runCheck } from './analysis/checks.js';
 import { combine, judge, type Verdict } from './analysis/judge.js';
-import { emptyRouting, releaseNames, serviceSpecFor, type Routing } from './routing.js';
+import { emptyRouting, releaseNames, restoreRouting, serviceSpecFor, storedRouting, type Routing } from './routing.js';
+import { settleInterrupted } from './recovery.js';
+import { findInstanceProcesses, isOurInstanceProcess } from '../runtime/leftovers.js';
+import { stopProcessGroup } from '../runtime/stop-process.js';
 import type { Step } from './steps.js';
 import { plan } from './strategies/index.js';
 
@@ -214,6 +217,7 @@ export class Controller {
     if (standby && standby.release.id === target.id) {
       clearTimeout(standby.timer);
       this.standbys.delete(service);
+      store.setStandby(service, null);
       const instant: Step[] = [
         { kind: 'route', rotation: { target: 'all', stable: 0 }, weights: { mode: 'percent', target: 100 }, preview: false },
         { kind: 'promote' },
@@ -269,24 +273,134 @@ export class Controller {
       this.deps.log.info({ service, deployment: row.id }, 'first release deployed');
       return;
     }
+    // A deployment in progress (taken over from the last controller) owns the service's instances.
+    if (this.activeRun(service)) return;
     const count = instanceCount(config, stable.spec, this.scaledCount(service));
-    store.addEvent({ service, type: 'service.starting', message: `${service}: starting ${count} instance(s) of stable ${stable.version} (release ${stable.number})` });
-    const results = await Promise.allSettled(Array.from({ length: count }, () => supervisor.start(service, config, stable)));
+    const serving = [...this.routing(service).inRotation].filter((i) => i.release.id === stable.id && i.isLive);
+    const missing = count - serving.length;
+    if (missing <= 0) return;
+    store.addEvent({
+      service,
+      type: 'service.starting',
+      message: serving.length === 0
+        ? `${service}: starting ${count} instance(s) of stable ${stable.version} (release ${stable.number})`
+        : `${service}: ${serving.length} instance(s) of stable ${stable.version} kept serving; starting ${missing} more`,
+    });
+    const results = await Promise.allSettled(Array.from({ length: missing }, () => supervisor.start(service, config, stable)));
     const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     for (const r of results) {
       if (r.status === 'rejected') store.addEvent({ service, type: 'service.degraded', message: `${service}: an instance of ${stable.version} did not start: ${String(r.reason)}` });
     }
-    await this.setRouting(service, { inRotation: new Set(started), weights: null, previewRelease: null });
+    const routing = this.routing(service);
+    await this.setRouting(service, { ...routing, inRotation: new Set([...routing.inRotation, ...started]) });
   }
 
-  /** Daemon stop: deployments are left as they are (recovery rolls them back); instances drain and stop. */
+  /**
+   * Takes over from the controller before this one (a crash, an upgrade, a daemon restart): adopts every
+   * instance whose process still runs (same PID, kept in rotation while its checks pass), restores each
+   * service's split as it was published, finishes stops that were under way, keeps a standby release,
+   * and resumes each deployment from its stored steps. Nothing healthy is restarted (invariant 11).
+   */
+  async recover(): Promise<void> {
+    const { store, supervisor, log } = this.deps;
+    const rows = store.instances({ states: ['starting', 'ready', 'draining'] });
+    const unrecorded = findInstanceProcesses(new Set(rows.filter((r) => r.pid === null).map((r) => r.id)));
+    const draining: Instance[] = [];
+    for (const row of rows) {
+      const release = store.release(row.releaseId)!;
+      const config = this.config.services[row.service];
+      const pid = row.pid ?? unrecorded.get(row.id) ?? null;
+      const instance = config === undefined ? null : supervisor.adopt(row, release, config, pid);
+      if (instance !== null) {
+        if (row.state === 'draining') draining.push(instance);
+        store.addEvent({ service: row.service, instanceId: row.id, type: 'instance.adopted', message: `${row.id}: adopted (${row.state}${instance.pid === null ? '' : `, pid ${instance.pid}`})` });
+        continue;
+      }
+      let how = 'its process was gone';
+      if (pid !== null && isOurInstanceProcess(pid, row.id)) {
+        const { outcome } = await stopProcessGroup(pid, 'SIGTERM', 10_000);
+        how = `its service is no longer in the config; its process was ${outcome === 'killed' ? 'killed' : 'stopped'}`;
+      }
+      store.updateInstance(row.id, { state: 'stopped' });
+      store.addEvent({ service: row.service, instanceId: row.id, type: 'instance.stopped', message: `${row.id}: not adopted: ${how}` });
+    }
+    for (const service of this.serviceNames()) {
+      const stored = store.routing(service);
+      if (stored !== null) this.routings.set(service, restoreRouting(stored, (id) => supervisor.get(id)));
+    }
+    // The proxies keep serving the last table meanwhile; this one says the same from what was adopted.
+    await this.applyTable();
+    for (const instance of draining) {
+      const config = this.serviceConfig(instance.service);
+      void supervisor.stop(instance, config).catch((err: unknown) => log.error({ err, instance: instance.id }, 'stopping a draining instance failed'));
+    }
+    for (const service of this.serviceNames()) {
+      const standby = store.standby(service);
+      const release = standby === null ? undefined : store.release(standby.releaseId);
+      if (standby !== null && release !== undefined) this.keepOnStandby(service, release, Math.max(0, standby.until - Date.now()), standby.deploymentId, true);
+    }
+    for (const deployment of store.activeDeployments()) this.takeOverDeployment(deployment);
+    await this.stopStrays();
+  }
+
+  /** Stops adopted instances nothing wants: not in rotation, not stable, not part of a deployment or standby. */
+  private async stopStrays(): Promise<void> {
+    const { store, supervisor } = this.deps;
+    const strays: Instance[] = [];
+    for (const service of this.serviceNames()) {
+      const wanted = new Set<number>();
+      const stable = store.stableRelease(service);
+      if (stable) wanted.add(stable.id);
+      const run = this.activeRun(service);
+      if (run) {
+        wanted.add(run.target.id);
+        if (run.stable) wanted.add(run.stable.id);
+      }
+      const standby = this.standbys.get(service);
+      if (standby) wanted.add(standby.release.id);
+      const inRotation = this.routing(service).inRotation;
+      for (const instance of supervisor.instances({ service })) {
+        if (!wanted.has(instance.release.id) && !inRotation.has(instance)) strays.push(instance);
+      }
+    }
+    await Promise.all(strays.map((i) => supervisor.stop(i, this.serviceConfig(i.service))));
+  }
+
+  /** Goes on with a deployment another controller began, from its stored steps. */
+  private takeOverDeployment(deployment: DeploymentRow): void {
+    const { store, log } = this.deps;
+    const target = store.release(deployment.toReleaseId)!;
+    const stable = deployment.fromReleaseId === null ? null : (store.release(deployment.fromReleaseId) ?? null);
+    if (this.config.services[deployment.service] === undefined) {
+      settleInterrupted(store, deployment, 'its service is no longer in the config');
+      return;
+    }
+    const stored = store.steps(deployment.id);
+    const steps = stored.map((row) => row.params as Step);
+    const run = new DeploymentRun(this.runContext(deployment.service), deployment, steps, target, stable, { skipPauses: deployment.kind === 'rollback', resume: stored });
+    this.runs.set(deployment.service, run);
+    log.warn({ service: deployment.service, deployment: deployment.id, state: deployment.state }, 'deployment taken over from the previous controller');
+    void run.finished.then((final) => log.info({ service: deployment.service, deployment: final.id, state: final.state, reason: final.reason }, 'deployment finished'));
+  }
+
+  /**
+   * Daemon stop: every instance drains and stops, so a deployment in progress cannot go on; it is
+   * settled now (succeeded when its target was already stable, else rolled back) with the reason.
+   */
   async shutdown(): Promise<void> {
     for (const standby of this.standbys.values()) clearTimeout(standby.timer);
     this.standbys.clear();
+    for (const run of this.runs.values()) {
+      if (!run.isActive) continue;
+      run.halt();
+      settleInterrupted(this.deps.store, this.deps.store.deployment(run.id)!, 'the daemon was stopped during this deployment');
+    }
     await this.deps.supervisor.stopAll((service) => this.config.services[service]);
   }
 
+  /** Records the split (invariant 7), then publishes it and waits until every proxy routes by it. */
   private async setRouting(service: string, routing: Routing): Promise<void> {
+    this.deps.store.setRouting(service, storedRouting(routing));
     this.routings.set(service, routing);
     await this.applyTable();
   }
@@ -331,11 +445,16 @@ export class Controller {
   }
 
   /** Blue-green: the old fleet stays up out of rotation for an instant rollback, then stops. */
-  private keepOnStandby(service: string, release: ReleaseRow, delayMs: number, deploymentId: number): void {
+  private keepOnStandby(service: string, release: ReleaseRow, delayMs: number, deploymentId: number, resumed = false): void {
     const { store, supervisor, log } = this.deps;
-    store.addEvent({ service, deploymentId, type: 'release.standby', message: `${release.version} stays up for ${Math.round(delayMs / 1000)} s: a rollback now is one table swap` });
+    const until = Date.now() + delayMs;
+    if (!resumed) {
+      store.setStandby(service, { releaseId: release.id, until, deploymentId });
+      store.addEvent({ service, deploymentId, type: 'release.standby', message: `${release.version} stays up for ${Math.round(delayMs / 1000)} s: a rollback now is one table swap` });
+    }
     const timer = setTimeout(() => {
       this.standbys.delete(service);
+      store.setStandby(service, null);
       const config = this.serviceConfig(service);
       const idle = supervisor.instances({ releaseId: release.id }).filter((i: Instance) => !this.routing(service).inRotation.has(i));
       void Promise.all(idle.map((i) => supervisor.stop(i, config)))
@@ -347,7 +466,7 @@ export class Controller {
         .catch((err: unknown) => log.error({ err, service }, 'retiring the standby release failed'));
     }, delayMs);
     timer.unref();
-    this.standbys.set(service, { release, timer, until: Date.now() + delayMs });
+    this.standbys.set(service, { release, timer, until });
   }
 
   private previousRelease(service: string, stable: ReleaseRow): ReleaseRow | undefined {

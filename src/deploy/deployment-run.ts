@@ -4,12 +4,13 @@
 import type { ServiceConfig } from '../config/index.js';
 import type { Instance } from '../runtime/instance.js';
 import { CRASH_LOOP_EXITS, type Supervisor } from '../runtime/supervisor.js';
-import type { DeploymentRow, DeploymentState, ReleaseRow, Store } from '../store/index.js';
+import type { DeploymentRow, DeploymentState, ReleaseRow, StepRow, Store } from '../store/index.js';
 import { DeployError, DeploymentFailure } from './errors.js';
 import { killIfFaultPoint } from './fault-injection.js';
 import type { Verdict } from './analysis/judge.js';
 import type { Routing } from './routing.js';
 import { describeStep, type ReleaseRole, type RotationCount, type Step, type Weights } from './steps.js';
+import { describeUndo, type RouteSnapshot, type UndoAction } from './undo.js';
 
 export type HookName = 'preDeploy' | 'postDeploy' | 'onRollback';
 
@@ -33,8 +34,14 @@ export interface RunContext {
 
 interface Undo {
   index: number;
-  description: string;
-  run: () => Promise<void>;
+  action: UndoAction;
+}
+
+/** Where a run begins: a fresh plan, or a deployment another controller left in the store (resume). */
+export interface RunOptions {
+  skipPauses: boolean;
+  /** The deployment's steps as stored, when a new controller takes it over. */
+  resume?: readonly StepRow[];
 }
 
 export class DeploymentRun {
@@ -46,7 +53,10 @@ export class DeploymentRun {
   private skipPauses: boolean;
   private readonly undo: Undo[] = [];
   private currentStep = -1;
+  /** Stored steps of a deployment taken over from another controller. */
+  private readonly stored: readonly StepRow[] | null;
   private readonly crashes = new Map<Instance, number>();
+  private halted = false;
 
   constructor(
     private readonly ctx: RunContext,
@@ -54,9 +64,10 @@ export class DeploymentRun {
     readonly steps: readonly Step[],
     readonly target: ReleaseRow,
     readonly stable: ReleaseRow | null,
-    options: { skipPauses: boolean },
+    options: RunOptions,
   ) {
     this.skipPauses = options.skipPauses;
+    this.stored = options.resume ?? null;
     const stopListening = ctx.supervisor.onCrash((instance) => this.onCrash(instance));
     this.finished = this.run().finally(stopListening);
   }
@@ -96,6 +107,15 @@ export class DeploymentRun {
     if (this.userPaused) this.resume();
   }
 
+  /**
+   * Stops the run where it is, without rolling back: the daemon is stopping (its deployment is settled
+   * as interrupted) or another controller takes over.
+   */
+  halt(): void {
+    this.halted = true;
+    this.abort.abort(new DeploymentFailure('halted', 'aborted'));
+  }
+
   /** Stops going forward and rolls back to stable. */
   cancel(reason: string): void {
     if (this.row.state === 'rolling-back' || !this.isActive) throw new DeployError('not_possible', `the deployment is already ${this.row.state}`);
@@ -103,65 +123,82 @@ export class DeploymentRun {
   }
 
   private async run(): Promise<DeploymentRow> {
-    this.setState('progressing', `${this.row.kind} ${this.target.version} (release ${this.target.number}) by ${this.row.strategy}`);
+    const first = this.stored === null ? 0 : this.takeOver(this.stored);
+    if (first < 0) {
+      await this.rollBack(new DeploymentFailure(this.row.reason ?? 'rolling back', 'aborted'), true);
+      return this.row;
+    }
+    if (this.stored === null) this.setState('progressing', `${this.row.kind} ${this.target.version} (release ${this.target.number}) by ${this.row.strategy}`);
     try {
-      for (let index = 0; index < this.steps.length; index++) {
+      for (let index = first; index < this.steps.length; index++) {
         await this.gate();
         const step = this.steps[index]!;
         this.currentStep = index;
+        const interrupted = this.stored?.[index]?.state === 'running' ? this.stored[index] : undefined;
         if ((step.kind === 'pause' || step.kind === 'analysis') && this.skipPauses) {
           this.ctx.store.updateStep(this.id, index, { state: 'skipped', finishedAt: now() });
           continue;
         }
-        this.ctx.store.updateStep(this.id, index, { state: 'running', startedAt: now() });
-        this.event('step.started', `step ${index + 1}/${this.steps.length}: ${describeStep(step)}`, { index });
-        killIfFaultPoint(step, index, this.steps);
-        const detail = await this.withDeadline(step, index, () => this.execute(step, index));
+        if (interrupted === undefined) {
+          this.ctx.store.updateStep(this.id, index, { state: 'running', startedAt: now() });
+          this.event('step.started', `step ${index + 1}/${this.steps.length}: ${describeStep(step)}`, { index });
+          killIfFaultPoint(step, index, this.steps);
+        } else {
+          this.event('step.resumed', `step ${index + 1}/${this.steps.length} resumed after a controller restart: ${describeStep(step)}`, { index });
+        }
+        const detail = await this.withDeadline(step, index, () => this.execute(step, index, interrupted ?? null));
         this.ctx.store.updateStep(this.id, index, { state: 'done', detail, finishedAt: now() });
       }
       this.currentStep = this.steps.length;
       this.setState('succeeded', `${this.target.version} is stable`);
     } catch (err) {
+      if (this.halted) return this.row;
       await this.rollBack(err);
     }
     return this.row;
   }
 
-  private async execute(step: Step, index: number): Promise<string | null> {
+  /**
+   * Runs one step. `interrupted` is the stored row of a step another controller began and did not finish:
+   * each kind picks up from what that row and the instances say, so nothing is started or stopped twice.
+   */
+  private async execute(step: Step, index: number, interrupted: StepRow | null): Promise<string | null> {
     switch (step.kind) {
       case 'hook': {
+        // A hook cut off halfway may have done part of its work; a preDeploy is not run twice behind the
+        // user's back (rolling back is safe: nothing new serves yet). After promote there is no going
+        // back: a postDeploy runs again (hooks are meant to be idempotent, see docs/CONFIG.md).
+        if (interrupted !== null && step.hook === 'preDeploy') {
+          throw new DeploymentFailure('the preDeploy hook was interrupted by a controller restart and may not have finished');
+        }
         const ok = await this.ctx.runHook(step.hook, this.target, this.stable, this.id);
         if (!ok) throw new DeploymentFailure(`the ${step.hook} hook failed`);
         return null;
       }
       case 'start': {
-        const started = await this.startInstances(step.release, step.count);
-        this.undo.push({ index, description: `stop the ${started.length} started ${step.release} instances`, run: () => this.stopInstances(started) });
+        const started = await this.startInstances(step.release, step.count, index, interrupted);
         return started.map((i) => i.id).join(', ');
       }
       case 'route': {
-        const before = this.snapshot();
+        const before = interrupted === null ? this.snapshot() : (interrupted.undo as UndoAction & { kind: 'route' }).before;
+        this.recordUndo(index, { kind: 'route', before });
         await this.route(step.rotation, step.weights, step.preview, step.testers === true);
-        this.undo.push({
-          index,
-          description: 'restore the previous traffic split',
-          run: () => this.route(before.rotation, before.weights, before.preview, before.testers),
-        });
         return null;
       }
       case 'stop': {
-        const stopped = await this.stopOutOfRotation(step.release, step.count);
-        this.undo.push({ index, description: `start ${stopped} ${step.release} instances again`, run: async () => void (await this.startInstances(step.release, stopped, false)) });
+        const stopped = await this.stopOutOfRotation(step.release, step.count, index, interrupted);
         return `${stopped} stopped`;
       }
-      case 'pause':
-        await this.waitPause(step.durationMs);
+      case 'pause': {
+        // A resumed pause waits only for what was left of it.
+        const elapsed = interrupted?.startedAt ? Date.now() - Date.parse(interrupted.startedAt) : 0;
+        await this.waitPause(step.durationMs === null ? null : Math.max(0, step.durationMs - elapsed));
         return null;
+      }
       case 'promote': {
-        const previous = this.stable;
+        this.recordUndo(index, { kind: 'set-stable', releaseId: this.stable?.id ?? null });
         this.ctx.setStable(this.target.id);
         this.event('deployment.stable', `${this.target.version} (release ${this.target.number}) is now the stable release`);
-        this.undo.push({ index, description: 'make the previous release stable again', run: async () => this.ctx.setStable(previous?.id ?? null) });
         return null;
       }
       case 'standby':
@@ -238,11 +275,24 @@ export class DeploymentRun {
     });
   }
 
-  private async startInstances(role: ReleaseRole, count: number, abortable = true): Promise<Instance[]> {
+  /**
+   * Starts `count` instances of a release and waits until all are healthy. The ids are written down as
+   * the step's undo before any process starts, so a controller that takes over knows them; resumed, the
+   * step keeps the listed instances that still run and starts only what is missing.
+   */
+  private async startInstances(role: ReleaseRole, count: number, index: number | null, interrupted: StepRow | null = null): Promise<Instance[]> {
     const release = this.releaseOf(role);
-    const signal = abortable ? this.abort.signal : undefined;
+    const signal = index === null ? undefined : this.abort.signal;
     const config = this.ctx.config();
-    const results = await Promise.allSettled(Array.from({ length: count }, () => this.ctx.supervisor.start(this.ctx.service, config, release, signal)));
+    const { supervisor } = this.ctx;
+    const listed = interrupted === null ? [] : ((interrupted.undo as { instances?: string[] } | null)?.instances ?? []);
+    const kept = listed.flatMap((id) => supervisor.get(id) ?? []);
+    const fresh = supervisor.reserve(this.ctx.service, release, Math.max(0, count - kept.length));
+    if (index !== null) this.recordUndo(index, { kind: 'stop-instances', instances: [...kept.map((i) => i.id), ...fresh.map((r) => r.id)] });
+    const results = await Promise.allSettled([
+      ...kept.map((i) => supervisor.whenReady(i, config, signal)),
+      ...fresh.map((reserved) => supervisor.start(this.ctx.service, config, release, signal, reserved)),
+    ]);
     const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
@@ -265,15 +315,70 @@ export class DeploymentRun {
     await Promise.all(live.map((i) => this.ctx.supervisor.stop(i, config)));
   }
 
-  private async stopOutOfRotation(role: ReleaseRole, count: number | 'all'): Promise<number> {
+  /**
+   * Drains and stops instances of a release that are out of rotation. The chosen ids are written down
+   * first; resumed, the step stops those of them still running (and chooses none anew).
+   */
+  private async stopOutOfRotation(role: ReleaseRole, count: number | 'all', index: number, interrupted: StepRow | null): Promise<number> {
     // A first deployment has no stable release: nothing of it to stop.
     if (role === 'stable' && this.stable === null) return 0;
     const release = this.releaseOf(role);
     const routing = this.ctx.routing();
-    const idle = this.ctx.supervisor.instances({ releaseId: release.id }).filter((i) => !routing.inRotation.has(i));
-    const chosen = count === 'all' ? idle : idle.slice(0, count);
+    let chosen: Instance[];
+    let ids: string[];
+    if (interrupted !== null && interrupted.undo !== null) {
+      ids = (interrupted.undo as { instances: string[] }).instances;
+      chosen = ids.flatMap((id) => this.ctx.supervisor.get(id) ?? []);
+    } else {
+      const idle = this.ctx.supervisor.instances({ releaseId: release.id }).filter((i) => !routing.inRotation.has(i));
+      chosen = count === 'all' ? idle : idle.slice(0, count);
+      ids = chosen.map((i) => i.id);
+    }
+    this.recordUndo(index, { kind: 'start-instances', role, instances: ids });
     await this.stopInstances(chosen);
-    return chosen.length;
+    return ids.length;
+  }
+
+  /** Writes a step's undo to the store before the step acts, and keeps it for a rollback. */
+  private recordUndo(index: number, action: UndoAction): void {
+    this.ctx.store.updateStep(this.id, index, { undo: action });
+    const existing = this.undo.findIndex((u) => u.index === index);
+    if (existing >= 0) this.undo[existing] = { index, action };
+    else this.undo.push({ index, action });
+  }
+
+  /** Carries out one undo (a rollback, newest step first). */
+  private async applyUndo(action: UndoAction): Promise<void> {
+    switch (action.kind) {
+      case 'stop-instances':
+        return this.stopInstances(action.instances.flatMap((id) => this.ctx.supervisor.get(id) ?? []));
+      case 'route':
+        return this.route(action.before.rotation, action.before.weights, action.before.preview, action.before.testers);
+      case 'start-instances':
+        await this.startInstances(action.role, action.instances.length, null);
+        return;
+      case 'set-stable':
+        return this.ctx.setStable(action.releaseId);
+    }
+  }
+
+  /**
+   * A deployment another controller left in the store: the undo of every step done (or begun), and the
+   * index to go on from; -1 when it was rolling back (the rollback goes on).
+   */
+  private takeOver(stored: readonly StepRow[]): number {
+    for (const row of stored) {
+      if ((row.state === 'done' || row.state === 'running' || row.state === 'failed') && row.undo !== null) {
+        this.undo.push({ index: row.index, action: row.undo as UndoAction });
+      }
+    }
+    this.event('deployment.resumed', `taken over by a new controller while ${this.row.state}`);
+    if (this.row.state === 'rolling-back') return -1;
+    const next = stored.findIndex((row) => row.state === 'pending' || row.state === 'running');
+    if (this.row.state === 'pending') this.setState('progressing', `${this.row.kind} ${this.target.version} (release ${this.target.number}) by ${this.row.strategy}`);
+    // Paused by a person (not at a pause step, which pauses again by itself): it stays paused.
+    if (this.row.state === 'paused' && this.steps[next]?.kind !== 'pause' && this.steps[next]?.kind !== 'analysis') this.userPaused = true;
+    return next < 0 ? stored.length : next;
   }
 
   /** Sets the service's split in one table swap: which instances are in rotation and the weights. */
@@ -299,7 +404,7 @@ export class DeploymentRun {
     await this.ctx.applyRouting({ inRotation, weights: weightMap, previewRelease: preview ? this.target.id : null, rules });
   }
 
-  private snapshot(): { rotation: { target: RotationCount; stable: RotationCount }; weights: Weights; preview: boolean; testers: boolean } {
+  private snapshot(): RouteSnapshot {
     const routing = this.ctx.routing();
     const count = (release: ReleaseRow | null) => (release === null ? 0 : [...routing.inRotation].filter((i) => i.release.id === release.id).length);
     const weights: Weights = routing.weights === null ? { mode: 'instances' } : { mode: 'percent', target: routing.weights.get(this.target.id) ?? 0 };
@@ -311,32 +416,35 @@ export class DeploymentRun {
     };
   }
 
-  private async rollBack(err: unknown): Promise<void> {
+  /** Undoes the steps done, newest first. `resumed`: a rollback another controller began goes on. */
+  private async rollBack(err: unknown, resumed = false): Promise<void> {
     const failure = err instanceof DeploymentFailure ? err : this.abort.signal.reason instanceof DeploymentFailure ? this.abort.signal.reason : new DeploymentFailure(String(err instanceof Error ? err.message : err));
     const verb = failure.kind === 'aborted' ? 'aborted' : 'failed';
+    const why = resumed ? failure.message : `${verb}: ${failure.message}`;
     const failedStep = this.currentStep >= 0 && this.currentStep < this.steps.length ? this.currentStep : -1;
     const settle = () => {
+      if (resumed) return;
       if (failedStep >= 0) this.ctx.store.updateStep(this.id, failedStep, { state: 'failed', detail: failure.message, finishedAt: now() });
-      this.setState('rolling-back', `${verb}: ${failure.message}`);
+      this.setState('rolling-back', why);
     };
-    const undos = this.undo.reverse();
+    const undos = this.undo.sort((a, b) => b.index - a.index);
     try {
       for (const [i, undo] of undos.entries()) {
-        const announce = () => this.event('step.undo', `undo step ${undo.index + 1}: ${undo.description}`, { index: undo.index });
+        const announce = () => this.event('step.undo', `undo step ${undo.index + 1}: ${describeUndo(undo.action)}`, { index: undo.index });
         // One durable write before the first undo (usually the traffic swap back): the failure, the new
         // state and the undo together, so the swap waits for one disk sync, not three.
         if (i === 0) this.ctx.store.transaction(() => (settle(), announce()));
         else announce();
-        await undo.run();
+        await this.applyUndo(undo.action);
         this.ctx.store.updateStep(this.id, undo.index, { state: 'undone', finishedAt: now() });
       }
       if (undos.length === 0) settle();
     } catch (undoErr) {
       const message = undoErr instanceof Error ? undoErr.message : String(undoErr);
-      this.setState('failed', `${verb}: ${failure.message}; the rollback could not complete: ${message}`);
+      this.setState('failed', `${why}; the rollback could not complete: ${message}`);
       return;
     }
-    this.setState('rolled-back', `${verb}: ${failure.message}; ${this.stable ? `${this.stable.version} serves all traffic` : 'nothing was serving before'}`);
+    this.setState('rolled-back', `${why}; ${this.stable ? `${this.stable.version} serves all traffic` : 'nothing was serving before'}`);
     await this.ctx.runHook('onRollback', this.target, this.stable, this.id);
   }
 

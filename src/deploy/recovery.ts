@@ -1,43 +1,19 @@
-// Start-up after a daemon stop or crash: deployments that were in progress are rolled back to stable
-// (with the reason recorded), and instance processes left from the previous run are stopped, so the
-// stable release is started fresh and nothing runs that switchyard does not know about.
-import type { Logger } from 'pino';
-import { findInstanceProcesses, isOurInstanceProcess } from '../runtime/leftovers.js';
-import { stopProcessGroup } from '../runtime/stop-process.js';
-import type { Store } from '../store/index.js';
+// Settling a deployment that cannot go on (the daemon is stopping and every instance with it, or its
+// service left the config): its state says how it ended, as it is, with the reason.
+import type { DeploymentRow, Store } from '../store/index.js';
 
-const LEFTOVER_STOP_TIMEOUT_MS = 10_000;
-
-export async function recover(store: Store, log: Logger): Promise<void> {
-  for (const deployment of store.activeDeployments()) {
-    const now = new Date().toISOString();
-    // Past its promote step the new release is already stable: it is what comes back up, so the
-    // deployment succeeded (what was left was only stopping the old release and postDeploy).
-    const promoted = store.stableRelease(deployment.service)?.id === deployment.toReleaseId;
-    for (const step of store.steps(deployment.id)) {
-      if (step.state === 'running') store.updateStep(deployment.id, step.index, { state: 'failed', detail: 'interrupted: the daemon stopped', finishedAt: now });
-      else if (step.state === 'pending') store.updateStep(deployment.id, step.index, { state: 'skipped', detail: 'not run: the daemon stopped', finishedAt: now });
-    }
-    const state = promoted ? 'succeeded' : 'rolled-back';
-    const reason = promoted
-      ? `the daemon stopped after the new release became stable (it was ${deployment.state}); it serves on restart, the old release was stopped with the daemon, postDeploy did not run`
-      : `the daemon stopped during this deployment (it was ${deployment.state}); rolled back to the stable release on restart`;
-    store.updateDeployment(deployment.id, { state, reason, finishedAt: now });
-    store.addEvent({ service: deployment.service, deploymentId: deployment.id, type: `deployment.${state}`, message: reason });
-    log.warn({ service: deployment.service, deployment: deployment.id, state }, 'interrupted deployment settled');
+export function settleInterrupted(store: Store, deployment: DeploymentRow, why: string): void {
+  const now = new Date().toISOString();
+  // Past its promote step the new release is already stable: what was left was stopping the old one.
+  const promoted = store.stableRelease(deployment.service)?.id === deployment.toReleaseId;
+  for (const step of store.steps(deployment.id)) {
+    if (step.state === 'running') store.updateStep(deployment.id, step.index, { state: 'failed', detail: `interrupted: ${why}`, finishedAt: now });
+    else if (step.state === 'pending') store.updateStep(deployment.id, step.index, { state: 'skipped', detail: `not run: ${why}`, finishedAt: now });
   }
-  const leftovers = store.instances({ states: ['starting', 'ready', 'draining'] });
-  const unrecorded = findInstanceProcesses(new Set(leftovers.filter((r) => r.pid === null).map((r) => r.id)));
-  await Promise.all(
-    leftovers.map(async (row) => {
-      let how = 'its process was already gone';
-      const pid = row.pid ?? unrecorded.get(row.id) ?? null;
-      if (pid !== null && isOurInstanceProcess(pid, row.id)) {
-        const { outcome } = await stopProcessGroup(pid, 'SIGTERM', LEFTOVER_STOP_TIMEOUT_MS);
-        how = outcome === 'killed' ? 'its process was killed' : 'its process was stopped';
-      }
-      store.updateInstance(row.id, { state: 'stopped' });
-      store.addEvent({ service: row.service, instanceId: row.id, type: 'instance.stopped', message: `${row.id}: left from the previous daemon run; ${how}` });
-    }),
-  );
+  const state = promoted ? 'succeeded' : 'rolled-back';
+  const reason = promoted
+    ? `${why}, after the new release became stable (it was ${deployment.state}); it is what serves from now on`
+    : `${why} (it was ${deployment.state}); the stable release serves when the daemon runs again`;
+  store.updateDeployment(deployment.id, { state, reason, finishedAt: now });
+  store.addEvent({ service: deployment.service, deploymentId: deployment.id, type: `deployment.${state}`, message: reason });
 }

@@ -5,6 +5,7 @@ import { servicePolicy } from '../daemon/service-policy.js';
 import type { ReleaseSpec as TableRelease, ServiceSpec } from '../proxy/routing-table.js';
 import type { RouteRule } from '../proxy/route-rules.js';
 import type { Instance } from '../runtime/instance.js';
+import type { StoredRouting } from '../store/index.js';
 
 export interface Routing {
   inRotation: Set<Instance>;
@@ -18,6 +19,26 @@ export interface Routing {
 
 export function emptyRouting(): Routing {
   return { inRotation: new Set(), weights: null, previewRelease: null };
+}
+
+/** The split as stored: instances by id (invariant 7: written before it is published). */
+export function storedRouting(routing: Routing): StoredRouting {
+  return {
+    inRotation: [...routing.inRotation].map((i) => i.id),
+    weights: routing.weights === null ? null : [...routing.weights],
+    previewRelease: routing.previewRelease,
+    rules: routing.rules ?? [],
+  };
+}
+
+/** A stored split with the instances a new controller has (those gone leave rotation). */
+export function restoreRouting(stored: StoredRouting, instance: (id: string) => Instance | undefined): Routing {
+  return {
+    inRotation: new Set(stored.inRotation.flatMap((id) => instance(id) ?? [])),
+    weights: stored.weights === null ? null : new Map(stored.weights),
+    previewRelease: stored.previewRelease,
+    rules: stored.rules as Routing['rules'],
+  };
 }
 
 /** An instance's health as the controller's checks see it. */

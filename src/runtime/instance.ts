@@ -15,6 +15,8 @@ const ALLOWED: Record<InstanceState, readonly InstanceState[]> = {
 export class Instance {
   state: InstanceState = 'starting';
   child: ChildProcess | null = null;
+  /** The process of an instance another controller started (adopted after a restart): not our child. */
+  adoptedPid: number | null = null;
   restarts = 0;
   /** Crashes since the instance last became ready: a crash loop fails its deployment. */
   crashesSinceReady = 0;
@@ -32,7 +34,12 @@ export class Instance {
   ) {}
 
   get pid(): number | null {
-    return this.child?.pid ?? null;
+    return this.child?.pid ?? this.adoptedPid;
+  }
+
+  /** Takes the state a previous controller recorded, without a transition (adoption after a restart). */
+  restoreState(state: InstanceState): void {
+    this.state = state;
   }
 
   /** Records and applies a state change; refuses transitions the state machine does not have. */

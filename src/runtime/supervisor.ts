@@ -6,12 +6,29 @@ import type { ServiceConfig } from '../config/index.js';
 import type { HealthChecker } from '../health/active-checker.js';
 import type { DrainReport } from '../proxy/drain.js';
 import { healthPolicy } from '../daemon/service-policy.js';
-import type { ReleaseRow, Store } from '../store/index.js';
+import type { InstanceRow, ReleaseRow, Store } from '../store/index.js';
 import { Instance } from './instance.js';
 import { instanceLogPath, LogRotator, readLogTail } from './log-files.js';
 import { freePort, isPortFree } from './ports.js';
+import { isOurInstanceProcess } from './leftovers.js';
 import { startProcess } from './spawn-process.js';
-import { killProcessGroup, stopProcessGroup } from './stop-process.js';
+import { isAlive, killProcessGroup, stopProcessGroup } from './stop-process.js';
+
+/** How often an adopted process (not our child: no exit event) is checked for life. */
+const ADOPTED_POLL_MS = 500;
+
+/** Resolves when the process is gone; polls while `watching()` holds. */
+function watchExit(pid: number, watching: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setInterval(() => {
+      if (!watching() || !isAlive(pid)) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, ADOPTED_POLL_MS);
+    timer.unref();
+  });
+}
 
 /** Exits before becoming healthy that count as a crash loop. */
 export const CRASH_LOOP_EXITS = 3;
@@ -19,6 +36,11 @@ const MAX_BACKOFF_MS = 30_000;
 
 export class InstanceStartError extends Error {
   readonly code = 'SY_ERR_INSTANCE_START';
+}
+
+export interface InstanceId {
+  id: string;
+  ordinal: number;
 }
 
 export interface StopReport extends DrainReport {
@@ -76,18 +98,79 @@ export class Supervisor {
     };
   }
 
+  /** The live instance with this id (starting or ready). */
+  get(id: string): Instance | undefined {
+    return this.live.get(id);
+  }
+
+  /**
+   * Ids for instances about to be started, taken before any await so that instances started together
+   * never share one. A deployment writes them down before it starts them, so a controller that takes
+   * over later knows which instances were its.
+   */
+  reserve(service: string, release: ReleaseRow, count: number): InstanceId[] {
+    const ids: InstanceId[] = [];
+    for (let n = 0; n < count; n++) {
+      const ordinal = Math.max(this.deps.store.nextInstanceOrdinal(release.id), this.nextOrdinal.get(release.id) ?? 1);
+      this.nextOrdinal.set(release.id, ordinal + 1);
+      ids.push({ id: `${service}-${release.number}-${ordinal}`, ordinal });
+    }
+    return ids;
+  }
+
   /** Starts one instance and resolves when it is healthy; rejects (and cleans up) when it cannot be. */
-  async start(service: string, config: ServiceConfig, release: ReleaseRow, signal?: AbortSignal): Promise<Instance> {
-    const { store, health } = this.deps;
-    // Ordinals are taken before any await, so instances started together never share one.
-    const ordinal = Math.max(store.nextInstanceOrdinal(release.id), this.nextOrdinal.get(release.id) ?? 1);
-    this.nextOrdinal.set(release.id, ordinal + 1);
-    const id = `${service}-${release.number}-${ordinal}`;
+  async start(service: string, config: ServiceConfig, release: ReleaseRow, signal?: AbortSignal, reserved?: InstanceId): Promise<Instance> {
+    const { store } = this.deps;
+    const { id, ordinal } = reserved ?? this.reserve(service, release, 1)[0]!;
     const address = release.spec.kind === 'static' ? this.freeTarget(release) : `127.0.0.1:${await freePort()}`;
     store.createInstance({ id, service, releaseId: release.id, ordinal, address, pid: null, state: 'starting' });
     store.addEvent({ service, instanceId: id, type: 'instance.starting', message: `${id}: starting ${release.version} at ${address}`, data: { release: release.number } });
     const instance = new Instance(id, service, release, ordinal, address, store);
     this.live.set(id, instance);
+    return this.untilReady(instance, config, signal, async () => {
+      if (release.spec.kind === 'process') await this.spawn(instance, config);
+      this.deps.health.watch(instance, healthPolicy(config));
+    });
+  }
+
+  /**
+   * Takes over an instance a previous controller started (after a controller crash, an upgrade or a
+   * daemon restart): its process is found by the recorded PID (or, when none was recorded, by the
+   * instance id in its environment) and kept running. Returns null when the process is gone.
+   */
+  adopt(row: InstanceRow, release: ReleaseRow, config: ServiceConfig, pid: number | null): Instance | null {
+    const { store, health } = this.deps;
+    if (row.address === null) return null;
+    const isProcess = release.spec.kind === 'process';
+    if (isProcess && (pid === null || !isOurInstanceProcess(pid, row.id))) return null;
+    const instance = new Instance(row.id, row.service, release, row.ordinal, row.address, store);
+    instance.restoreState(row.state === 'draining' ? 'ready' : row.state);
+    instance.restarts = row.restarts;
+    if (isProcess && pid !== null) {
+      instance.adoptedPid = pid;
+      instance.exited = watchExit(pid, () => instance.adoptedPid === pid);
+      void instance.exited.then(() => {
+        if (instance.adoptedPid === pid) void this.onExit(instance, config, null, null);
+      });
+      if (row.pid !== pid) store.updateInstance(row.id, { pid });
+      this.rotator.add(instanceLogPath(this.deps.stateDir, row.service, release.number, row.ordinal));
+    }
+    this.live.set(row.id, instance);
+    if (row.state === 'ready') this.everReady.add(instance);
+    // A serving instance stays in rotation until its checks fail; a starting one waits for them to pass.
+    health.watch(instance, healthPolicy(config), row.state === 'starting' ? undefined : { since: Date.parse(row.updatedAt) });
+    return instance;
+  }
+
+  /** Resolves once an adopted starting instance is healthy; rejects (and cleans up) when it cannot be. */
+  whenReady(instance: Instance, config: ServiceConfig, signal?: AbortSignal): Promise<Instance> {
+    if (instance.state === 'ready') return Promise.resolve(instance);
+    return this.untilReady(instance, config, signal, async () => {});
+  }
+
+  /** Waits for the first passing check of a starting instance, within startTimeout. */
+  private async untilReady(instance: Instance, config: ServiceConfig, signal: AbortSignal | undefined, begin: () => Promise<void>): Promise<Instance> {
+    const { health } = this.deps;
     const ready = new Promise<void>((resolve, reject) => this.waiters.set(instance, { resolve, reject }));
     const timer = setTimeout(
       () => this.failStart(instance, `not healthy within ${config.health.startTimeout} ms (last check: ${health.lastResult(instance)?.detail ?? 'none yet'})`),
@@ -96,13 +179,13 @@ export class Supervisor {
     const onAbort = () => this.failStart(instance, 'cancelled');
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      if (release.spec.kind === 'process') await this.spawn(instance, config);
-      health.watch(instance, healthPolicy(config));
+      await begin();
+      if (health.isHealthy(instance) && instance.state === 'starting') this.becameReady(instance);
       await ready;
       return instance;
     } catch (err) {
       await this.cleanUpFailed(instance, config);
-      throw err instanceof InstanceStartError ? err : new InstanceStartError(`${id}: ${err instanceof Error ? err.message : String(err)}`);
+      throw err instanceof InstanceStartError ? err : new InstanceStartError(`${instance.id}: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
@@ -160,6 +243,7 @@ export class Supervisor {
       logFile,
     });
     instance.child = child;
+    instance.adoptedPid = null;
     instance.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     this.deps.store.updateInstance(instance.id, { pid: child.pid ?? null });
     child.once('exit', (code, signal) => void this.onExit(instance, config, code, signal));
@@ -171,8 +255,8 @@ export class Supervisor {
     // Out of rotation now, not after the checks notice.
     this.deps.health.markDown(instance, `the process ${how}`);
     // What the crashed leader started (a shell's children) must not outlive it and hold its port.
-    const pid = instance.child?.pid;
-    if (pid !== undefined) await killProcessGroup(pid).catch(() => {});
+    const pid = instance.pid;
+    if (pid !== null) await killProcessGroup(pid).catch(() => {});
     if (instance.stopping || !instance.isLive) return;
     instance.restarts++;
     instance.crashesSinceReady++;
@@ -250,7 +334,8 @@ export class Supervisor {
     instance.stopping = true;
     this.clearRestart(instance);
     this.deps.health.unwatch(instance);
-    if (instance.pid !== null && instance.child?.exitCode === null) {
+    const running = instance.child ? instance.child.exitCode === null : instance.pid !== null && isAlive(instance.pid);
+    if (instance.pid !== null && running) {
       await stopProcessGroup(instance.pid, config.stop.signal, config.stop.timeout, instance.exited);
     }
     if (instance.state !== 'failed') instance.transition('failed', 'did not become healthy');

@@ -8,6 +8,7 @@ export { DEFAULT_EVENT_LIMIT } from './events.js';
 export type { EventFilter } from './events.js';
 export type { InstanceFilter, InstancePatch, NewInstance } from './instances.js';
 export type { StepPatch } from './steps.js';
+export type { StoredRouting, StoredStandby } from './routing.js';
 export type { EventListener } from './subscribers.js';
 export { MIGRATIONS } from './migrations.js';
 export type {

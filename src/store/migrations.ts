@@ -88,4 +88,15 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: the instance count set by `scale`, kept across daemon restarts (NULL = the config's count).
   `ALTER TABLE services ADD COLUMN instances INTEGER;`,
+  // 3: what a new controller needs to resume where the last one stopped: each service's traffic split
+  // by instance id and its standby release, and each step's undo as data.
+  `
+  CREATE TABLE routing (
+    service    TEXT PRIMARY KEY REFERENCES services (name),
+    routing    TEXT NOT NULL,
+    standby    TEXT,
+    updated_at TEXT NOT NULL
+  );
+  ALTER TABLE steps ADD COLUMN undo TEXT;
+  `,
 ];

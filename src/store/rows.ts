@@ -66,6 +66,8 @@ export interface StepRow {
   detail: string | null;
   startedAt: string | null;
   finishedAt: string | null;
+  /** How to undo what the step did (or is doing), as data; null while there is nothing to undo. */
+  undo: unknown;
 }
 
 export interface EventRow {
@@ -134,6 +136,7 @@ export interface StepRecord {
   detail: string | null;
   started_at: string | null;
   finished_at: string | null;
+  undo: string | null;
 }
 
 export interface EventRecord {
@@ -213,6 +216,7 @@ export function stepFromRecord(r: StepRecord): StepRow {
     detail: r.detail,
     startedAt: r.started_at,
     finishedAt: r.finished_at,
+    undo: fromJson(r.undo),
   };
 }
 

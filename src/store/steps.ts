@@ -4,7 +4,7 @@ import { StoreError } from './errors.js';
 import type { StepRecord, StepRow, StepState } from './rows.js';
 import { stepFromRecord, toJson } from './rows.js';
 
-export type StepPatch = Partial<Pick<StepRow, 'state' | 'detail' | 'startedAt' | 'finishedAt'>>;
+export type StepPatch = Partial<Pick<StepRow, 'state' | 'detail' | 'startedAt' | 'finishedAt' | 'undo'>>;
 
 interface UpdateParams {
   deploymentId: number;
@@ -16,6 +16,8 @@ interface UpdateParams {
   startedAt: string | null;
   setFinishedAt: number;
   finishedAt: string | null;
+  setUndo: number;
+  undo: string | null;
 }
 
 export class StepTable {
@@ -38,7 +40,8 @@ export class StepTable {
          state = COALESCE(@state, state),
          detail = CASE WHEN @setDetail THEN @detail ELSE detail END,
          started_at = CASE WHEN @setStartedAt THEN @startedAt ELSE started_at END,
-         finished_at = CASE WHEN @setFinishedAt THEN @finishedAt ELSE finished_at END
+         finished_at = CASE WHEN @setFinishedAt THEN @finishedAt ELSE finished_at END,
+         undo = CASE WHEN @setUndo THEN @undo ELSE undo END
        WHERE deployment_id = @deploymentId AND step_index = @index`,
     );
     this.#list = db.prepare('SELECT * FROM steps WHERE deployment_id = ? ORDER BY step_index');
@@ -64,6 +67,8 @@ export class StepTable {
       startedAt: patch.startedAt ?? null,
       setFinishedAt: patch.finishedAt === undefined ? 0 : 1,
       finishedAt: patch.finishedAt ?? null,
+      setUndo: patch.undo === undefined ? 0 : 1,
+      undo: patch.undo === undefined ? null : toJson(patch.undo),
     });
     if (changes === 0) {
       throw new StoreError(

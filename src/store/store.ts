@@ -11,6 +11,7 @@ import type { InstanceFilter, InstancePatch, NewInstance } from './instances.js'
 import { InstanceTable } from './instances.js';
 import { ReleaseTable } from './releases.js';
 import type { DeploymentRow, EventRow, InstanceRow, NewEvent, ReleaseRow, ReleaseSpec, StepRow } from './rows.js';
+import { RoutingTableRows, type StoredRouting, type StoredStandby } from './routing.js';
 import { ServiceTable } from './services.js';
 import type { StepPatch } from './steps.js';
 import { StepTable } from './steps.js';
@@ -32,6 +33,7 @@ export class Store {
   readonly #instances: InstanceTable;
   readonly #deployments: DeploymentTable;
   readonly #steps: StepTable;
+  readonly #routing: RoutingTableRows;
   readonly #events: EventTable;
   readonly #subscribers = new Subscribers();
   readonly #createRelease: Database.Transaction<(service: string, version: string, spec: ReleaseSpec) => ReleaseRow>;
@@ -45,6 +47,7 @@ export class Store {
     this.#instances = new InstanceTable(db, path);
     this.#deployments = new DeploymentTable(db, path);
     this.#steps = new StepTable(db, path);
+    this.#routing = new RoutingTableRows(db);
     this.#events = new EventTable(db);
     this.#createRelease = db.transaction((service: string, version: string, spec: ReleaseSpec) => {
       this.#services.ensure(service);
@@ -96,6 +99,23 @@ export class Store {
   /** By name. */
   listServices(): { name: string; stableReleaseId: number | null }[] {
     return this.#services.list();
+  }
+
+  /** The service's traffic split by instance id, as last published (written before it goes out). */
+  setRouting(service: string, routing: StoredRouting): void {
+    this.#write(() => this.#routing.setRouting(service, routing));
+  }
+
+  routing(service: string): StoredRouting | null {
+    return this.#routing.routing(service);
+  }
+
+  setStandby(service: string, standby: StoredStandby | null): void {
+    this.#write(() => this.#routing.setStandby(service, standby));
+  }
+
+  standby(service: string): StoredStandby | null {
+    return this.#routing.standby(service);
   }
 
   // releases

@@ -10,7 +10,6 @@ import type { DaemonView } from '../../api/daemon-view.js';
 import { adminRoutes } from '../../api/routes.js';
 import { ConfigError, loadConfig, type Config } from '../../config/index.js';
 import { Controller } from '../../deploy/controller.js';
-import { recover } from '../../deploy/recovery.js';
 import { HealthChecker } from '../../health/active-checker.js';
 import { createMetricsRegistry } from '../../metrics/prometheus.js';
 import { RequestMetrics } from '../../metrics/request-metrics.js';
@@ -80,9 +79,9 @@ export class ControlPlane {
    * must reach `handle` meanwhile: bringing a service up waits for their acknowledgements.
    */
   async run(): Promise<void> {
-    const { store, controller, log } = this;
-    await recover(store, log);
+    const { store, controller } = this;
     for (const name of controller.serviceNames()) store.ensureService(name);
+    await controller.recover();
     await Promise.all(controller.serviceNames().map((name) => controller.startStable(name)));
     await this.serveAdmin();
   }

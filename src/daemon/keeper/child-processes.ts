@@ -9,9 +9,16 @@ export const WORKER_ENTRY = fileURLToPath(new URL('../worker-main.js', import.me
 /** Where the n-th passed descriptor lands in the child. */
 export const childFd = (n: number): number => 4 + n;
 
-export function spawnChild(entry: string, fds: readonly number[]): ChildProcess {
+export function spawnChild(entry: string, fds: readonly number[], env: NodeJS.ProcessEnv = process.env): ChildProcess {
   return spawn(process.execPath, [...process.execArgv, entry], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...fds],
-    env: process.env,
+    env,
   });
+}
+
+/** The environment for a restarted child: a fault injected for a crash test fires in the first one only. */
+export function restartEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.SWITCHYARD_FAULT_KILL_AT;
+  return env;
 }

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../../config/index.js';
 import type { ControllerStart, FromController, FromWorker, TableMessage, ToController, ToWorker, WorkerInfo } from '../ipc/messages.js';
 import { StartError } from '../start-error.js';
-import { childFd, CONTROLLER_ENTRY, spawnChild, WORKER_ENTRY } from './child-processes.js';
+import { childFd, CONTROLLER_ENTRY, restartEnv, spawnChild, WORKER_ENTRY } from './child-processes.js';
 import { bindListeners, type Listeners } from './listeners.js';
 import { lockStateDir } from './state-lock.js';
 import type { BoundSocket } from './socket-handles.js';
@@ -139,7 +139,7 @@ export class Keeper {
   }
 
   private startController(): Promise<void> {
-    const child = spawnChild(CONTROLLER_ENTRY, [this.listeners.admin.fd]);
+    const child = spawnChild(CONTROLLER_ENTRY, [this.listeners.admin.fd], this.controller.startedAt === 0 ? process.env : restartEnv());
     Object.assign(this.controller, { child, startedAt: Date.now(), ready: false });
     child.on('message', (message) => this.fromController(child, message as FromController));
     child.once('exit', (code, signal) => this.controllerExited(child, code, signal));
