@@ -180,7 +180,9 @@ export class DeploymentRun {
         return started.map((i) => i.id).join(', ');
       }
       case 'route': {
-        const before = interrupted === null ? this.snapshot() : (interrupted.undo as UndoAction & { kind: 'route' }).before;
+        // Resumed after its undo was written, the split it found is in the undo; else nothing changed yet.
+        const stored = interrupted?.undo as (UndoAction & { kind: 'route' }) | null | undefined;
+        const before = stored?.before ?? this.snapshot();
         this.recordUndo(index, { kind: 'route', before });
         await this.route(step.rotation, step.weights, step.preview, step.testers === true);
         return null;

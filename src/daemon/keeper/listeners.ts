@@ -1,7 +1,7 @@
 // The sockets the daemon serves, bound once by the keeper: the proxy's listeners and the admin API's.
 // Host names are resolved here (the first address), as Node's own listen() would.
 import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
+import { createServer, isIP } from 'node:net';
 import { parseHostPort, type Config } from '../../config/index.js';
 import { StartError } from '../start-error.js';
 import { bindTcp, SocketHandleError, type BoundSocket } from './socket-handles.js';
@@ -51,12 +51,26 @@ async function bindAddress(listen: string): Promise<BoundSocket> {
       throw new StartError(`cannot listen on ${listen}: ${host} does not resolve to an address`, { exitCode: 2 });
     }
   }
+  // A bound socket may listen only later, and with SO_REUSEADDR a taken port shows only then: try it now.
+  if (port !== 0) {
+    const code = await tryListen(ip, port);
+    if (code !== null) throw new StartError(bindProblem(listen, code), { exitCode: 2 });
+  }
   try {
     return bindTcp(ip, port);
   } catch (err) {
     if (!(err instanceof SocketHandleError)) throw err;
     throw new StartError(bindProblem(listen, err.errno), { exitCode: 2 });
   }
+}
+
+/** The error code listening failed with, or null when the address could be listened on. */
+function tryListen(host: string, port: number): Promise<string | null> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(null)));
+  });
 }
 
 function bindProblem(where: string, errno: string): string {
