@@ -11,6 +11,15 @@ export interface DaemonProcessView {
   tableVersion?: number;
 }
 
+export interface UpgradeView {
+  /** The generation being (or that was) started. */
+  generation: number;
+  state: 'in-progress' | 'succeeded' | 'failed';
+  reason: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
 export interface DaemonView {
   version: string;
   generation: number;
@@ -18,4 +27,6 @@ export interface DaemonView {
   /** The newest routing table every proxy worker acknowledged: the one in force. */
   tableVersion: number;
   processes: DaemonProcessView[];
+  /** The last upgrade this daemon started, or was started by. */
+  upgrade: UpgradeView | null;
 }

@@ -5,7 +5,7 @@ import type { Controller } from '../deploy/controller.js';
 import { DeployError } from '../deploy/errors.js';
 import { instanceLogPath, readLogTail } from '../runtime/log-files.js';
 import { ApiError, badRequest, notFound } from './api-error.js';
-import type { DaemonView } from './daemon-view.js';
+import type { DaemonView, UpgradeView } from './daemon-view.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
 import { streamEvents } from './event-stream.js';
 import { Router, type RouteHandler } from './router.js';
@@ -16,6 +16,7 @@ export interface AdminActions {
   readonly stateDir: string;
   reload(): { ok: boolean; problems?: string; needsRestart?: string[] };
   daemon(): DaemonView;
+  upgrade(): Promise<{ ok: boolean; message: string; status: UpgradeView }>;
 }
 
 const SERVICE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -53,6 +54,11 @@ export function adminRoutes(actions: AdminActions, metrics: Registry): Router {
     return result.ok ? { status: 200, body: result } : { status: 422, body: { error: { code: 'invalid_config', message: result.problems ?? 'invalid config' } } };
   });
   router.add('GET', '/api/v1/daemon', () => ({ status: 200, body: actions.daemon() }));
+  router.add('POST', '/api/v1/daemon/upgrade', async () => {
+    const answer = await actions.upgrade();
+    if (!answer.ok) throw new ApiError(409, 'upgrade_in_progress', answer.message);
+    return { status: 202, body: { message: answer.message, upgrade: answer.status } };
+  });
   router.add('GET', '/api/v1/services', () => ({ status: 200, body: { services: controller.serviceNames().map((n) => serviceView(controller, n)) } }));
   router.add('GET', '/api/v1/services/:name', api(({ params }) => ({ status: 200, body: serviceView(controller, params.name!) })));
   router.add(

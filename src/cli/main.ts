@@ -18,6 +18,7 @@ import { scaleCommand } from './commands/scale.js';
 import { schemaCommand } from './commands/schema.js';
 import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
+import { upgradeCommand } from './commands/upgrade.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
@@ -29,6 +30,7 @@ const program = new Command()
 
 const commands = [
   upCommand,
+  upgradeCommand,
   validateCommand,
   schemaCommand,
   reloadCommand,

@@ -43,4 +43,6 @@ export async function up(configFile: string): Promise<void> {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.on('SIGHUP', () => keeper.reload());
+  // For service managers (systemd's ExecReload can send it): the same as `switchyard upgrade`.
+  process.on('SIGUSR2', () => void keeper.upgrade());
 }

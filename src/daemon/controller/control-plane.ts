@@ -16,7 +16,8 @@ import { RequestMetrics } from '../../metrics/request-metrics.js';
 import type { Instance } from '../../runtime/instance.js';
 import { Supervisor } from '../../runtime/supervisor.js';
 import { Store, StoreError } from '../../store/index.js';
-import type { ControllerStart, FromController, ToController, WorkerSettings } from '../ipc/messages.js';
+import type { ControllerStart, FromController, ToController, UpgradeAnswer, WorkerSettings } from '../ipc/messages.js';
+import type { UpgradeStatus } from '../keeper/generations.js';
 import { StartError } from '../start-error.js';
 import { WorkerFleet } from './worker-fleet.js';
 
@@ -44,6 +45,9 @@ export class ControlPlane {
   private admin: Server | null = null;
   private stopped: Promise<void> | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
+  private upgradeStatus: UpgradeStatus | null;
+  private readonly upgradeAnswers = new Map<number, (answer: UpgradeAnswer) => void>();
+  private nextUpgradeRequest = 1;
 
   private constructor(
     private config: Config,
@@ -54,7 +58,9 @@ export class ControlPlane {
     readonly health: HealthChecker<Instance>,
     readonly controller: Controller,
     readonly metrics: RequestMetrics,
-  ) {}
+  ) {
+    this.upgradeStatus = options.start.upgrade;
+  }
 
   /** Opens the store and wires the parts; `run()` then brings everything up. */
   static create(options: ControlPlaneOptions): ControlPlane {
@@ -110,10 +116,41 @@ export class ControlPlane {
         return void this.stop().then(() => process.exit(0));
       case 'reload':
         return void this.reload();
-      case 'start':
+      case 'retire':
+        // Another generation takes over: leave now, mid-step if need be; it adopts and resumes.
+        this.log.info('another generation takes over; this controller leaves');
+        return process.exit(0);
+      case 'upgrade-status':
+        return this.noteUpgrade(message.status);
       case 'upgrade-answer':
+        this.upgradeAnswers.get(message.id)?.(message);
+        this.upgradeAnswers.delete(message.id);
+        return;
+      case 'start':
         return;
     }
+  }
+
+  /** Asks the keeper to start the next generation; resolves with its answer. */
+  upgrade(): Promise<UpgradeAnswer> {
+    const id = this.nextUpgradeRequest++;
+    return new Promise((resolve) => {
+      this.upgradeAnswers.set(id, resolve);
+      this.options.send({ t: 'upgrade', id });
+    });
+  }
+
+  private noteUpgrade(status: UpgradeStatus): void {
+    const before = this.upgradeStatus;
+    this.upgradeStatus = status;
+    if (before?.generation === status.generation && before.state === status.state) return;
+    const what =
+      status.state === 'in-progress'
+        ? { type: 'daemon.upgrade-started', message: `upgrade to generation ${status.generation} started` }
+        : status.state === 'succeeded'
+          ? { type: 'daemon.upgraded', message: `generation ${status.generation} serves (upgrade took ${Math.round((Date.parse(status.finishedAt ?? '') - Date.parse(status.startedAt)) / 100) / 10} s)` }
+          : { type: 'daemon.upgrade-failed', message: `upgrade to generation ${status.generation} failed: ${status.reason}; generation ${status.generation - 1} serves on` };
+    this.store.addEvent(what);
   }
 
   /** This daemon and its processes, for `GET /api/v1/daemon`. */
@@ -127,6 +164,7 @@ export class ControlPlane {
       generation: start.generation,
       state: this.config.state,
       tableVersion: workers.length === 0 ? 0 : Math.min(...workers.map((w) => w.tableVersion)),
+      upgrade: this.upgradeStatus,
       processes: [
         { role: 'keeper', pid: start.keeperPid, uptimeSeconds: uptime(start.keeperStartedAt) },
         { role: 'controller', pid: process.pid, uptimeSeconds: Math.round(process.uptime()), tableVersion: this.fleet.tableVersion },

@@ -2,6 +2,7 @@
 // in the middle: it relays the controller's tables and drains to every proxy worker, and the workers'
 // acknowledgements and observations back, adding which worker spoke (DESIGN.md, "The process model").
 import type { Config } from '../../config/index.js';
+import type { UpgradeStatus } from '../keeper/generations.js';
 import type { ObservationBatch } from '../../metrics/observations.js';
 import type { DrainReport } from '../../proxy/drain.js';
 import type { ProxyLimits } from '../../proxy/proxy-context.js';
@@ -102,6 +103,8 @@ export interface ControllerStart {
   keeperPid: number;
   keeperStartedAt: number;
   version: string;
+  /** The last upgrade this daemon started or was started by. */
+  upgrade: UpgradeStatus | null;
 }
 /** The worker set changed (one started, exited or was replaced). */
 export interface FleetMessage {
@@ -121,6 +124,15 @@ export interface WorkerStop {
 /** Daemon stop: drain and stop every app instance, close the store, exit. */
 export interface ControllerShutdown {
   t: 'shutdown';
+}
+/** An upgrade began, failed or succeeded. */
+export interface UpgradeStatusMessage {
+  t: 'upgrade-status';
+  status: UpgradeStatus;
+}
+/** Another generation takes over: stop at once, write nothing more (the new controller adopts everything). */
+export interface ControllerRetire {
+  t: 'retire';
 }
 /** SIGHUP reached the keeper: re-read the config file. */
 export interface ControllerReload {
@@ -157,10 +169,19 @@ export interface UpgradeAnswer {
   id: number;
   ok: boolean;
   message: string;
+  status: UpgradeStatus;
 }
 
 export type ToWorker = WorkerStart | TableMessage | DrainMessage | WorkerStop;
 export type FromWorker = Omit<AckMessage, 'worker'> | Omit<DrainedMessage, 'worker'> | Omit<ObservationsMessage, 'worker'>;
 export type WorkerReport = AckMessage | DrainedMessage | ObservationsMessage;
-export type ToController = ControllerStart | FleetMessage | WorkerReport | ControllerShutdown | ControllerReload | UpgradeAnswer;
+export type ToController =
+  | ControllerStart
+  | FleetMessage
+  | WorkerReport
+  | ControllerShutdown
+  | ControllerRetire
+  | ControllerReload
+  | UpgradeAnswer
+  | UpgradeStatusMessage;
 export type FromController = TableMessage | DrainMessage | ControllerReady | ControllerFatal | ConfigAccepted | ReplaceWorker | UpgradeRequest;

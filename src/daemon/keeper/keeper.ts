@@ -2,22 +2,29 @@
 // listening sockets, starts the controller and the proxy workers, relays messages between them (keeping
 // the newest table for workers it starts later), restarts whichever dies, and stops them all in order.
 // It serves no traffic and keeps no state of its own, so that it is the least likely process to die.
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../../config/index.js';
 import type { ControllerStart, FromController, FromWorker, TableMessage, ToController, ToWorker, WorkerInfo } from '../ipc/messages.js';
 import { StartError } from '../start-error.js';
 import { childFd, CONTROLLER_ENTRY, restartEnv, spawnChild, WORKER_ENTRY } from './child-processes.js';
+import { readTakeover, TAKEOVER_ENV, type TakeOverNow, type Takeover, type ToPredecessor, type UpgradeStatus } from './generations.js';
 import { bindListeners, type Listeners } from './listeners.js';
 import { lockStateDir } from './state-lock.js';
 import type { BoundSocket } from './socket-handles.js';
+import { notifySystemd } from './systemd.js';
 
 /** Restart delays after a crash: doubling from the first, capped. */
 const RESTART_MIN_MS = 200;
 const RESTART_MAX_MS = 10_000;
 /** A child that ran this long before crashing starts again without delay growth. */
 const STABLE_AFTER_MS = 30_000;
+/** How long a new generation may take to start its processes, and then to serve. */
+export const UPGRADE_TIMEOUT_MS = 60_000;
+/** How long a retiring controller may take to exit. */
+const RETIRE_TIMEOUT_MS = 10_000;
 
 export interface KeeperOptions {
   configFile: string;
@@ -45,16 +52,22 @@ export class Keeper {
   private readonly workers = new Map<number, WorkerSlot>();
   private readonly controller: ControllerSlot = { child: null, startedAt: 0, crashes: 0, ready: false };
   private lastTable: TableMessage | null = null;
+  /** The table version a new generation numbers on from (the old workers' newest). */
+  private tableVersionBase = 0;
   private stopping: Promise<void> | null = null;
-  private readonly generation = 1;
   private onControllerReady: ((err?: Error) => void) | null = null;
   private fatal: string | null = null;
+  /** The controller is leaving on purpose (an upgrade): its exit is not a crash. */
+  private retiring = false;
+  private upgrading: Promise<UpgradeStatus> | null = null;
+  private upgradeStatus: UpgradeStatus | null = null;
 
   private constructor(
     private config: Config,
     private readonly options: KeeperOptions,
     private readonly lock: BoundSocket,
     readonly listeners: Listeners,
+    readonly generation: number,
   ) {}
 
   /**
@@ -62,26 +75,149 @@ export class Keeper {
    * happens (a daemon that cannot serve touches no instance and no state), then starts the processes.
    */
   static async start(options: KeeperOptions): Promise<Keeper> {
+    const takeover = readTakeover(process.env);
+    delete process.env[TAKEOVER_ENV];
+    try {
+      return await Keeper.begin(options, takeover);
+    } catch (err) {
+      // A new generation that cannot start tells the old one, which keeps serving.
+      if (takeover) tellPredecessor({ t: 'failed', message: err instanceof Error ? err.message : String(err) });
+      throw err;
+    }
+  }
+
+  private static async begin(options: KeeperOptions, takeover: Takeover | null): Promise<Keeper> {
     const config = loadConfig(options.configFile, options.env);
-    const lock = lockStateDir(config.state);
+    const lock: BoundSocket = takeover ? inheritedLock(takeover.lockFd) : lockStateDir(config.state);
     let listeners: Listeners;
     try {
-      listeners = await bindListeners(config);
+      listeners = await bindListeners(config, takeover?.sockets ?? []);
     } catch (err) {
       lock.close();
       throw err;
     }
-    const keeper = new Keeper(config, options, lock, listeners);
+    const keeper = new Keeper(config, options, lock, listeners, takeover?.generation ?? 1);
     process.title = `switchyard keeper (generation ${keeper.generation})`;
     const count = config.proxy.workers === 'auto' ? availableParallelism() : config.proxy.workers;
     for (let index = 1; index <= count; index++) keeper.startWorker(index);
     try {
+      if (takeover) await keeper.awaitTakeover();
       await keeper.startController();
     } catch (err) {
       await keeper.stop();
       throw err;
     }
+    if (takeover) {
+      keeper.upgradeStatus = { ...keeper.upgradeStatus!, state: 'succeeded', finishedAt: new Date().toISOString() };
+      keeper.toController({ t: 'upgrade-status', status: keeper.upgradeStatus });
+      tellPredecessor({ t: 'serving' });
+      process.disconnect?.();
+      notifySystemd(`MAINPID=${process.pid}`, 'READY=1');
+      options.log.info({ generation: keeper.generation }, 'this generation serves; the previous one drains and exits');
+    } else {
+      notifySystemd('READY=1');
+    }
     return keeper;
+  }
+
+  /**
+   * A new generation's processes run (its workers wait without a table): tells the old keeper, and
+   * waits until the old controller has gone before its own controller starts (one writer, invariant 12).
+   */
+  private awaitTakeover(): Promise<void> {
+    this.upgradeStatus = { generation: this.generation, state: 'in-progress', reason: null, startedAt: new Date().toISOString(), finishedAt: null };
+    return new Promise((resolve) => {
+      const onMessage = (message: TakeOverNow) => {
+        if (message.t !== 'takeover') return;
+        this.tableVersionBase = message.tableVersion;
+        process.off('message', onMessage);
+        resolve();
+      };
+      process.on('message', onMessage);
+      // The old keeper died before the hand-over: its processes are gone with it, so go on alone.
+      process.once('disconnect', () => resolve());
+      tellPredecessor({ t: 'warm' });
+    });
+  }
+
+  /**
+   * Starts the installed switchyard as the next generation and hands it the lock and the sockets. This
+   * generation serves until the next one does; if it cannot (it fails, or is not ready in time), it is
+   * stopped and this one goes on as before. One upgrade at a time.
+   */
+  upgrade(): { started: boolean; status: UpgradeStatus } {
+    if (this.upgrading !== null || this.stopping !== null) {
+      return { started: false, status: this.upgradeStatus ?? this.newUpgradeStatus() };
+    }
+    this.upgradeStatus = this.newUpgradeStatus();
+    this.upgrading = this.runUpgrade(this.upgradeStatus).then((status) => {
+      this.upgradeStatus = status;
+      this.upgrading = null;
+      this.toController({ t: 'upgrade-status', status });
+      const log = status.state === 'failed' ? this.options.log.error.bind(this.options.log) : this.options.log.info.bind(this.options.log);
+      log({ generation: status.generation, state: status.state, reason: status.reason }, `upgrade to generation ${status.generation} ${status.state}`);
+      return status;
+    });
+    this.toController({ t: 'upgrade-status', status: this.upgradeStatus });
+    return { started: true, status: this.upgradeStatus };
+  }
+
+  private newUpgradeStatus(): UpgradeStatus {
+    return { generation: this.generation + 1, state: 'in-progress', reason: null, startedAt: new Date().toISOString(), finishedAt: null };
+  }
+
+  private async runUpgrade(status: UpgradeStatus): Promise<UpgradeStatus> {
+    const { log } = this.options;
+    const finished = (state: 'succeeded' | 'failed', reason: string | null): UpgradeStatus => ({ ...status, state, reason, finishedAt: new Date().toISOString() });
+    notifySystemd('RELOADING=1');
+    const sockets = [...this.listeners.proxy, this.listeners.admin];
+    const takeover: Takeover = {
+      generation: status.generation,
+      lockFd: childFd(0),
+      sockets: sockets.map((s, i) => ({ listen: s.listen, address: s.address, port: s.port, fd: childFd(i + 1) })),
+    };
+    log.info({ generation: status.generation }, 'upgrade: starting the next generation from the installed switchyard');
+    const successor = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'up', '-c', this.options.configFile], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc', this.lock.fd, ...sockets.map((s) => s.fd)],
+      env: { ...process.env, [TAKEOVER_ENV]: JSON.stringify(takeover) },
+    });
+    const heard = successorMessages(successor);
+    const abandon = async (reason: string) => {
+      successor.kill('SIGKILL');
+      await new Promise<void>((resolve) => (successor.exitCode !== null || successor.signalCode !== null ? resolve() : successor.once('exit', () => resolve())));
+      notifySystemd('READY=1');
+      return finished('failed', reason);
+    };
+    const warm = await heard.next('warm', UPGRADE_TIMEOUT_MS);
+    if (warm !== 'ok') return abandon(`generation ${status.generation} did not start: ${warm}`);
+    // The new controller may only start once this one is gone: one writer of the state (invariant 12).
+    this.retiring = true;
+    await this.stopChild(this.controller.child, { t: 'retire' }, RETIRE_TIMEOUT_MS);
+    successor.send({ t: 'takeover', tableVersion: this.lastTable?.version ?? 0 } satisfies TakeOverNow);
+    const serving = await heard.next('serving', UPGRADE_TIMEOUT_MS);
+    if (serving !== 'ok') {
+      const failed = await abandon(`generation ${status.generation} did not take over: ${serving}`);
+      this.retiring = false;
+      await this.startController().catch((err: unknown) => log.error({ err }, 'the controller did not come back after a failed upgrade'));
+      return failed;
+    }
+    successor.disconnect();
+    successor.unref();
+    void this.handOver();
+    return finished('succeeded', null);
+  }
+
+  /** After an upgrade: the workers stop accepting and drain; then this generation exits. */
+  private async handOver(): Promise<void> {
+    const drainMs = Math.max(1000, ...Object.values(this.config.services).map((s) => s.drain.timeout));
+    this.stopping = (async () => {
+      this.listeners.close();
+      this.lock.close();
+      await Promise.all([...this.workers.values()].map((slot) => this.stopChild(slot.child, { t: 'stop', drainMs, mode: 'handover' }, drainMs + 10_000)));
+    })();
+    await this.stopping;
+    this.options.log.info({ generation: this.generation }, 'drained after the upgrade; this generation exits');
+    process.exit(0);
   }
 
   get pid(): number {
@@ -140,6 +276,7 @@ export class Keeper {
 
   private startController(): Promise<void> {
     const child = spawnChild(CONTROLLER_ENTRY, [this.listeners.admin.fd], this.controller.startedAt === 0 ? process.env : restartEnv());
+    this.fatal = null;
     Object.assign(this.controller, { child, startedAt: Date.now(), ready: false });
     child.on('message', (message) => this.fromController(child, message as FromController));
     child.once('exit', (code, signal) => this.controllerExited(child, code, signal));
@@ -151,7 +288,8 @@ export class Keeper {
       admin: { address: this.listeners.admin.address, port: this.listeners.admin.port, fd: childFd(0) },
       listeners: this.listeners.proxy.map((l) => ({ address: l.address, port: l.port, fd: -1 })),
       workers: this.workerInfos(),
-      tableVersion: this.lastTable?.version ?? 0,
+      tableVersion: Math.max(this.lastTable?.version ?? 0, this.tableVersionBase),
+      upgrade: this.upgradeStatus,
       keeperPid: process.pid,
       keeperStartedAt: Date.now() - Math.round(process.uptime() * 1000),
       version: this.options.version,
@@ -187,8 +325,11 @@ export class Keeper {
         slot?.child?.kill('SIGKILL');
         return;
       }
-      case 'upgrade':
-        return this.toController({ t: 'upgrade-answer', id: message.id, ok: false, message: 'upgrades are not supported by this daemon yet' });
+      case 'upgrade': {
+        const { started, status } = this.upgrade();
+        const message_ = started ? `upgrading to generation ${status.generation}` : `an upgrade to generation ${status.generation} is already in progress`;
+        return this.toController({ t: 'upgrade-answer', id: message.id, ok: started, message: message_, status });
+      }
     }
   }
 
@@ -219,7 +360,7 @@ export class Keeper {
       this.onControllerReady = null;
       return;
     }
-    if (this.stopping) return;
+    if (this.stopping || this.retiring) return;
     const delay = this.restartDelay(this.controller);
     this.options.log.error({ pid: child.pid, code, signal, restartInMs: delay }, 'the controller exited; the proxies keep serving the last table while another starts');
     setTimeout(() => {
@@ -265,4 +406,50 @@ export class Keeper {
     await exited;
     clearTimeout(timer);
   }
+}
+
+/** A lock socket inherited from the previous generation: closing it is closing the descriptor. */
+function inheritedLock(fd: number): BoundSocket {
+  return { fd, address: 'inherited lock', port: 0, close: () => closeSync(fd) };
+}
+
+function tellPredecessor(message: ToPredecessor): void {
+  if (process.connected) process.send?.(message);
+}
+
+/** Waits for the successor's messages in order; an exit or a `failed` ends every wait. */
+function successorMessages(child: ChildProcess) {
+  const seen = new Set<string>();
+  let failure: string | null = null;
+  const waiters: (() => void)[] = [];
+  const wake = () => waiters.splice(0).forEach((w) => w());
+  child.on('message', (raw) => {
+    const message = raw as ToPredecessor;
+    if (message.t === 'failed') failure = message.message;
+    else seen.add(message.t);
+    wake();
+  });
+  child.once('exit', (code, signal) => {
+    failure ??= `it exited (code ${code}, signal ${signal})`;
+    wake();
+  });
+  return {
+    /** 'ok' once `what` arrived; else why not. */
+    async next(what: 'warm' | 'serving', timeoutMs: number): Promise<string> {
+      const deadline = Date.now() + timeoutMs;
+      while (!seen.has(what)) {
+        if (failure !== null) return failure;
+        const left = deadline - Date.now();
+        if (left <= 0) return `not ${what === 'warm' ? 'started' : 'serving'} within ${Math.round(timeoutMs / 1000)} s`;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, left);
+          waiters.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+      return 'ok';
+    },
+  };
 }

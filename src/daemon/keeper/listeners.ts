@@ -1,26 +1,53 @@
-// The sockets the daemon serves, bound once by the keeper: the proxy's listeners and the admin API's.
-// Host names are resolved here (the first address), as Node's own listen() would.
+// The sockets the daemon serves, held by the keeper: the proxy's listeners and the admin API's. Bound
+// once when the daemon starts; inherited from the previous generation on an upgrade (the same sockets,
+// so no connection waiting in an accept queue is lost), bound anew only for addresses the config added.
+import { closeSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { createServer, isIP } from 'node:net';
 import { parseHostPort, type Config } from '../../config/index.js';
 import { StartError } from '../start-error.js';
 import { bindTcp, SocketHandleError, type BoundSocket } from './socket-handles.js';
 
+/** A socket with the config text it serves (`proxy.listen` or `admin.listen` as written). */
+export interface Listener extends BoundSocket {
+  readonly listen: string;
+}
+
+/** A listener as handed to a new generation: its descriptor there. */
+export interface InheritedSocket {
+  listen: string;
+  address: string;
+  port: number;
+  fd: number;
+}
+
 export interface Listeners {
-  proxy: BoundSocket[];
-  admin: BoundSocket;
+  proxy: Listener[];
+  admin: Listener;
   /** Lets go of the proxy's sockets (the workers may still hold theirs). */
   closeProxy(): void;
   close(): void;
 }
 
-/** Binds every address in the config, or none: on a failure the ones bound are closed again. */
-export async function bindListeners(config: Config): Promise<Listeners> {
-  const bound: BoundSocket[] = [];
+/**
+ * The config's listeners: inherited ones where the address is the same, the others bound now. On a
+ * failure nothing is left bound by this call (inherited sockets stay with the caller).
+ */
+export async function bindListeners(config: Config, inherited: readonly InheritedSocket[] = []): Promise<Listeners> {
+  const created: Listener[] = [];
+  const take = async (listen: string): Promise<Listener> => {
+    const from = inherited.find((s) => s.listen === listen);
+    if (from !== undefined) return { ...from, close: () => closeQuietly(from.fd) };
+    const socket = { ...(await bindAddress(listen)), listen };
+    created.push(socket);
+    return socket;
+  };
   try {
-    for (const listen of config.proxy.listen) bound.push(await bindAddress(listen));
-    const admin = await bindAddress(config.admin.listen);
-    const proxy = [...bound];
+    const proxy: Listener[] = [];
+    for (const listen of config.proxy.listen) proxy.push(await take(listen));
+    const admin = await take(config.admin.listen);
+    // An inherited socket the config no longer names is let go.
+    for (const s of inherited) if (!config.proxy.listen.includes(s.listen) && s.listen !== config.admin.listen) closeQuietly(s.fd);
     let proxyOpen = true;
     const closeProxy = () => {
       if (proxyOpen) proxy.forEach((s) => s.close());
@@ -36,8 +63,16 @@ export async function bindListeners(config: Config): Promise<Listeners> {
       },
     };
   } catch (err) {
-    for (const socket of bound) socket.close();
+    for (const socket of created) socket.close();
     throw err;
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // Already closed.
   }
 }
 

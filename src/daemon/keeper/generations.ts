@@ -1,0 +1,41 @@
+// Upgrades hand the daemon from one generation of processes to the next (nginx USR2, HAProxy -x,
+// tableflip): the running keeper starts the installed switchyard as generation N+1 and passes it the
+// state lock and the listening sockets (the same sockets: no second bind, no accept queue lost). What is
+// passed, and the few messages the two keepers exchange over the IPC channel between them.
+import type { InheritedSocket } from './listeners.js';
+
+/** The environment variable that tells a new keeper it takes over, and from what. */
+export const TAKEOVER_ENV = 'SWITCHYARD_TAKEOVER';
+
+export interface Takeover {
+  generation: number;
+  /** The state folder's lock, inherited. */
+  lockFd: number;
+  /** Every socket the old generation held, with its descriptor in the new keeper. */
+  sockets: InheritedSocket[];
+}
+
+/** New generation → old: its processes run (`warm`); it routes and answers (`serving`); or it failed. */
+export type ToPredecessor = { t: 'warm' } | { t: 'serving' } | { t: 'failed'; message: string };
+
+/** Old generation → new: its controller is gone, so the new one may take over as the only writer. */
+export interface TakeOverNow {
+  t: 'takeover';
+  /** The newest table the old workers had: the new generation numbers on from it. */
+  tableVersion: number;
+}
+
+export interface UpgradeStatus {
+  /** The generation being (or that was) started. */
+  generation: number;
+  state: 'in-progress' | 'succeeded' | 'failed';
+  reason: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+export function readTakeover(env: NodeJS.ProcessEnv): Takeover | null {
+  const text = env[TAKEOVER_ENV];
+  if (text === undefined || text === '') return null;
+  return JSON.parse(text) as Takeover;
+}
