@@ -251,3 +251,24 @@ describe('deploy', () => {
     ]);
   });
 });
+
+describe('deploy.hooks', () => {
+  it('takes a command string or { run, endsRollbackWindow } for each hook', () => {
+    const { hooks } = service(`${TARGETS}, deploy: { hooks: { preDeploy: npm run expand, postDeploy: { run: npm run contract, endsRollbackWindow: true }, onRollback: { run: ./notify.sh } } }`).deploy;
+    assert.deepEqual(hooks.preDeploy, { run: 'npm run expand', endsRollbackWindow: false });
+    assert.deepEqual(hooks.postDeploy, { run: 'npm run contract', endsRollbackWindow: true });
+    assert.deepEqual(hooks.onRollback, { run: './notify.sh', endsRollbackWindow: false });
+  });
+
+  it('says what a hook may be, and refuses endsRollbackWindow on onRollback', () => {
+    assert.deepEqual(serviceProblems(`${TARGETS}, deploy: { hooks: { postDeploy: 3 } }`), [
+      'services.web.deploy.hooks.postDeploy: expected a command or { run: COMMAND, endsRollbackWindow: true }, got 3',
+    ]);
+    assert.deepEqual(serviceProblems(`${TARGETS}, deploy: { hooks: { postDeploy: { run: x, endsRolbackWindow: true } } }`), [
+      'services.web.deploy.hooks.postDeploy.endsRolbackWindow: unknown key; did you mean `endsRollbackWindow`?',
+    ]);
+    assert.deepEqual(serviceProblems(`${TARGETS}, deploy: { hooks: { onRollback: { run: x, endsRollbackWindow: true } } }`), [
+      'services.web.deploy.hooks.onRollback.endsRollbackWindow: unknown key; expected one of run',
+    ]);
+  });
+});

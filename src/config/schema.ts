@@ -150,4 +150,4 @@ export type AnalysisConfig = DeployConfig['analysis'];
 export type HooksConfig = DeployConfig['hooks'];
 export type { HashKey } from './fields.js';
 export type { CanarySticky, RouteMatch, RouteRule } from './canary-schema.js';
-export type { AnalysisCheck } from './deploy-schema.js';
+export type { AnalysisCheck, HookSpec } from './deploy-schema.js';

@@ -19,6 +19,7 @@ import { runCheck } from './analysis/checks.js';
 import { combine, judge, type Verdict } from './analysis/judge.js';
 import { emptyRouting, releaseNames, serviceSpecFor, type Routing } from './routing.js';
 import type { Step } from './steps.js';
+import { refusePastWindow } from './rollback-window.js';
 import { plan } from './strategies/index.js';
 
 interface Standby {
@@ -168,12 +169,14 @@ export class Controller {
 
   /**
    * Back to the previous (or a named) release: one table swap while the old fleet is on standby,
-   * else a fast rolling deployment without pauses. During a deployment it is the same as abort.
+   * else a fast rolling deployment without pauses. During a deployment it is the same as abort. It
+   * refuses to go back past a release whose rollback window ended, unless `force`.
    */
-  rollback(service: string, to?: string): DeploymentRow {
+  rollback(service: string, to?: string, force = false): DeploymentRow {
     this.serviceConfig(service);
     const active = this.activeRun(service);
     if (active) {
+      if (!force) refusePastWindow(this.deps.store, service, active.stable?.number ?? 0, active.target.number, active.stable?.version ?? 'nothing');
       active.cancel('rollback requested');
       return active.row;
     }
@@ -191,6 +194,7 @@ export class Controller {
       if (target === undefined) throw new DeployError('not_possible', `${service} has no earlier release to roll back to`);
     }
     if (target.id === stable.id) throw new DeployError('not_possible', `${target.version} is already the stable release`, to === undefined ? undefined : 'to');
+    if (!force) refusePastWindow(store, service, target.number, stable.number, target.version);
     if (standby && standby.release.id === target.id) {
       clearTimeout(standby.timer);
       this.standbys.delete(service);

@@ -88,4 +88,14 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: the instance count set by `scale`, kept across daemon restarts (NULL = the config's count).
   `ALTER TABLE services ADD COLUMN instances INTEGER;`,
+  // 3: releases past which a rollback needs force (a hook marked endsRollbackWindow ran for them).
+  `
+  CREATE TABLE rollback_window_ends (
+    release_id INTEGER PRIMARY KEY,
+    service    TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    FOREIGN KEY (service, release_id) REFERENCES releases (service, id)
+  );
+  `,
 ];
