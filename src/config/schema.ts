@@ -2,7 +2,7 @@
 // Defaults live here and in the service and deploy schemas it includes, nowhere else.
 import { z } from 'zod';
 import { checkHostPort, isLoopbackHost, parseHostPort } from './address.js';
-import { addressTypeError, count, duration, hostPort, nonEmpty, size } from './fields.js';
+import { addressTypeError, count, duration, headerName, hostPort, nonEmpty, size } from './fields.js';
 import { serviceSchema } from './service-schema.js';
 
 const listenAddress = hostPort();
@@ -23,6 +23,9 @@ const proxySchema = z
       })
       .prefault({}),
     dropServerHeader: z.boolean().default(false).describe("Remove the backend's Server header from responses"),
+    releaseHeader: headerName
+      .prefault('x-switchyard-release')
+      .describe('Request header telling the app which release and cohort it was routed as ("v2; cohort=canary"); removed from client requests'),
     limits: z
       .strictObject({
         headersTimeout: duration.prefault('30s').describe('Time for a client to send the request head'),

@@ -69,6 +69,7 @@ export class Daemon {
     const proxy = new Proxy({
       limits: config.proxy.limits,
       dropServerHeader: config.proxy.dropServerHeader,
+      releaseHeader: config.proxy.releaseHeader,
       observer: combineObservers(observers),
       events: {
         onEjected: (service, endpoint, forMs) => {

@@ -98,7 +98,7 @@ export class Controller {
   applyTable(): void {
     const spec: TableSpec = { services: [] };
     for (const [name, config] of Object.entries(this.config.services)) {
-      spec.services.push(serviceSpecFor(name, config, this.routing(name)));
+      spec.services.push(serviceSpecFor(name, config, this.routing(name), this.deps.store.stableRelease(name)?.id ?? null));
     }
     this.deps.proxy.swap(spec);
   }
