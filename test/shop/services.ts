@@ -18,6 +18,8 @@ export interface Services {
   databaseUrl: string;
   /** redis://127.0.0.1:PORT */
   redisUrl: string;
+  /** Creates another database on the same server; its URL. */
+  createDatabase(name: string): Promise<string>;
   /** Stops both by PID and removes their folder. */
   stop(): Promise<void>;
 }
@@ -45,7 +47,11 @@ export async function startServices(): Promise<Services> {
     if (user !== null) for (const path of [dir, join(dir, 'pg'), join(dir, 'redis')]) chownSync(path, user.uid, user.gid);
     const postgres = await startPostgres(join(dir, 'pg'), user, running);
     const redis = await startRedis(join(dir, 'redis'), user, running);
-    return { databaseUrl: postgres, redisUrl: redis, stop };
+    const createDatabase = async (name: string) => {
+      await createDb(postgres.replace(/\/shop$/, '/postgres'), name);
+      return postgres.replace(/\/shop$/, `/${name}`);
+    };
+    return { databaseUrl: postgres, redisUrl: redis, createDatabase, stop };
   } catch (err) {
     await stop();
     throw err;
@@ -89,14 +95,19 @@ async function startPostgres(dir: string, user: User | null, running: Daemon[]):
   await waitFor(async () => postgres.assertRunning() && (await canQuery(admin)), { timeout: 60_000, interval: 100, message: `PostgreSQL on port ${port}` }).catch((err: Error) => {
     throw new Error(`${err.message}\n${postgres.output()}`);
   });
-  const client = new pg.Client({ connectionString: admin });
+  await createDb(admin, 'shop');
+  return `postgres://shop@127.0.0.1:${port}/shop`;
+}
+
+async function createDb(adminUrl: string, name: string): Promise<void> {
+  if (!/^[a-z_]+$/.test(name)) throw new Error(`${name} is not a plain database name`);
+  const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
-    await client.query('CREATE DATABASE shop');
+    await client.query(`CREATE DATABASE ${name}`);
   } finally {
     await client.end();
   }
-  return `postgres://shop@127.0.0.1:${port}/shop`;
 }
 
 async function startRedis(dir: string, user: User | null, running: Daemon[]): Promise<string> {

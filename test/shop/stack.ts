@@ -33,7 +33,10 @@ export class ShopStack {
   ) {}
 
   /** Migrates the first schema (v1), then starts switchyard on `config` (default: the example's). */
-  static async start(services: Services, { config = SHOP_CONFIG, env = {} }: { config?: string; env?: Record<string, string> } = {}): Promise<ShopStack> {
+  static async start(
+    services: Pick<Services, 'databaseUrl' | 'redisUrl'>,
+    { config = SHOP_CONFIG, env = {} }: { config?: string | ((tmpDir: string) => Promise<string>); env?: Record<string, string> } = {},
+  ): Promise<ShopStack> {
     const tmp = await tempDir('switchyard-shop-');
     const state = join(tmp.dir, 'state');
     try {
@@ -49,7 +52,8 @@ export class ShopStack {
       };
       await migrate('v1', 'pre-deploy', vars);
       const adminUrl = `http://127.0.0.1:${adminPort}`;
-      const daemon = await startDaemon(config, { adminUrl, cwd: tmp.dir, env: vars, timeout: 90_000 });
+      const configFile = typeof config === 'string' ? config : await config(tmp.dir);
+      const daemon = await startDaemon(configFile, { adminUrl, cwd: tmp.dir, env: vars, timeout: 90_000 });
       return new ShopStack(tmp, `http://127.0.0.1:${proxyPort}`, adminUrl, daemon);
     } catch (err) {
       killLeftovers(state, tmp.dir);

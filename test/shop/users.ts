@@ -108,7 +108,7 @@ export class SimulatedUser {
     if (answer !== null) this.loggedIn = true;
   }
 
-  /** One round of shopping. */
+  /** One round of shopping; a round ends early when the user finds itself logged out. */
   async step(): Promise<void> {
     if (!this.loggedIn) await this.logIn();
     const i = ++this.iteration;
@@ -116,8 +116,8 @@ export class SimulatedUser {
     const me = await this.expect('GET', '/me', 200);
     if (me !== null) this.crowd.sawProfile(me);
     await this.expect('GET', '/products', 200);
-    await this.expect('POST', '/cart', 200, { productId: 1 + ((this.index + i) % 5), quantity: 1 + (i % 3) });
-    if (i % 3 === 0) await this.changeProfile(i);
+    if (!this.loggedIn || (await this.expect('POST', '/cart', 200, { productId: 1 + ((this.index + i) % 5), quantity: 1 + (i % 3) })) === null) return;
+    if (i % 3 === 0 && !(await this.changeProfile(i))) return;
     if (i % 4 === 0) {
       const placed = await this.expect('POST', '/orders', 201);
       const order = (placed?.body as { order?: { id?: number } } | undefined)?.order;
@@ -128,11 +128,12 @@ export class SimulatedUser {
     }
   }
 
-  private async changeProfile(i: number): Promise<void> {
+  /** False when the change was not made. */
+  private async changeProfile(i: number): Promise<boolean> {
     const name = `User ${this.index} (${i})`;
     const phone = `+49 30 ${String(this.index).padStart(3, '0')} ${String(i).padStart(4, '0')}`;
     const answer = await this.expect('PUT', '/me', 200, { name, phone });
-    if (answer === null) return;
+    if (answer === null) return false;
     const stored = (answer.body as Profile).user;
     this.expectedName = name;
     // v1 does not know phones: it ignores them (and keeps what is stored).
@@ -140,6 +141,7 @@ export class SimulatedUser {
       this.expectedPhone = phone;
       this.phonesStoredBy.set(answer.version, (this.phonesStoredBy.get(answer.version) ?? 0) + 1);
     }
+    return true;
   }
 
   private keepCookies(header: string | string[] | undefined): void {

@@ -24,19 +24,20 @@ export async function startShop(release) {
 
   const server = createServer((req, res) => {
     if (stopping) res.shouldKeepAlive = false;
-    handle(req, res).catch((err) => {
+    const routed = routedAs(req);
+    // Which release answered, and as which cohort: the demo counts them.
+    const headers = { 'x-app-version': release.version, 'x-app-cohort': routed.cohort };
+    handle(req, res, routed, headers).catch((err) => {
       const status = err instanceof HttpError ? err.status : 500;
       if (status === 500) console.error(`${req.method} ${req.url}: ${err.stack ?? err}`);
-      if (!res.headersSent) sendJson(res, status, { error: err.message });
+      if (!res.headersSent) sendJson(res, status, { error: err.message }, headers);
       else res.destroy();
     });
   });
 
-  async function handle(req, res) {
+  async function handle(req, res, routed, headers) {
     const url = new URL(req.url ?? '/', 'http://shop');
     if (url.pathname === '/healthz') return sendJson(res, ready && !stopping ? 200 : 503, { ready, version: release.version });
-    const routed = routedAs(req);
-    const headers = { 'x-app-version': release.version, 'x-app-cohort': routed.cohort };
     const route = `${req.method} ${url.pathname}`;
     if (route === 'POST /signup' || route === 'POST /login') {
       const body = await readJson(req);
