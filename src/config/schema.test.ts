@@ -272,3 +272,13 @@ describe('deploy.hooks', () => {
     ]);
   });
 });
+
+describe('proxy.releaseHeader', () => {
+  it('defaults to x-switchyard-release, lowercases a chosen name, and refuses a header the proxy manages', () => {
+    assert.equal(parse(`services:\n  web: { ${TARGETS} }\n`).proxy.releaseHeader, 'x-switchyard-release');
+    assert.equal(parse(`proxy: { releaseHeader: X-Routed-As }\nservices:\n  web: { ${TARGETS} }\n`).proxy.releaseHeader, 'x-routed-as');
+    assert.deepEqual(problems(`proxy: { releaseHeader: Host }\nservices:\n  web: { ${TARGETS} }\n`), [
+      'proxy.releaseHeader: host is a header the proxy or HTTP itself manages; choose another name, e.g. x-switchyard-release',
+    ]);
+  });
+});

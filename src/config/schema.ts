@@ -7,6 +7,10 @@ import { serviceSchema } from './service-schema.js';
 
 const listenAddress = hostPort();
 
+/** Request headers the proxy reads, rewrites or that describe the connection: not for the release header. */
+const PROXY_MANAGED_HEADER =
+  /^(host|content-length|transfer-encoding|connection|upgrade|expect|te|trailer|keep-alive|cookie|authorization|x-request-id|x-forwarded-.*|proxy-.*)$/;
+
 const proxySchema = z
   .strictObject({
     listen: z
@@ -24,6 +28,9 @@ const proxySchema = z
       .prefault({}),
     dropServerHeader: z.boolean().default(false).describe("Remove the backend's Server header from responses"),
     releaseHeader: headerName
+      .refine((name) => !PROXY_MANAGED_HEADER.test(name), {
+        error: (issue) => `${String(issue.input)} is a header the proxy or HTTP itself manages; choose another name, e.g. x-switchyard-release`,
+      })
       .prefault('x-switchyard-release')
       .describe('Request header telling the app which release and cohort it was routed as ("v2; cohort=canary"); removed from client requests'),
     limits: z

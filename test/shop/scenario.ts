@@ -17,6 +17,8 @@ export interface DeployOutcome {
 export interface ScenarioResult {
   deploys: DeployOutcome[];
   requests: number;
+  /** Orders the shop confirmed. */
+  orders: number;
   byVersion: Record<string, number>;
   loggedOut: number;
   ordersLost: number;
@@ -61,11 +63,14 @@ export async function runShopScenario(services: Services, { users = 8, log = () 
 
     let rowsLostInRollback = 0;
     let phonesLostInRollback = 0;
-    await timed('v1 → v2 (canary), rolled back mid-way on purpose', async () => {
+    await timed('v1 → v2 (canary), held and rolled back mid-way on purpose', async () => {
       const deployment = await stack.deploy(SERVICE, { version: 'v2' });
-      // Mid-canary: v2 serves its share and has stored phone numbers; hold it there, then roll back.
+      // Mid-canary: hold the canary as soon as it serves its share (so a slow machine cannot let it
+      // finish), let v2 store phone numbers, then roll back.
+      await waitFor(() => (crowd.report.byVersion.v2 ?? 0) > 0, { timeout: 120_000, message: 'v2 (the canary) to serve' });
+      const paused = await stack.api('POST', `/api/v1/services/${SERVICE}/pause`);
+      if (paused.status !== 200) throw new Error(`pause: ${paused.status} ${JSON.stringify(paused.body)}`);
       await waitFor(() => crowd.phonesStoredBy('v2') >= 2, { timeout: 120_000, message: 'v2 (the canary) to store phone numbers' });
-      await stack.api('POST', `/api/v1/services/${SERVICE}/pause`).catch(() => undefined);
       const before = await snapshot(db);
       const asked = await stack.api<{ error?: { message: string } }>('POST', `/api/v1/services/${SERVICE}/rollback`, {});
       if (asked.status !== 200) throw new Error(`rollback: ${asked.status} ${JSON.stringify(asked.body)}`);
@@ -97,7 +102,7 @@ export async function runShopScenario(services: Services, { users = 8, log = () 
     await timed('rollback v3 → v2 (not forced)', async () => {
       const refused = await stack.api<{ error?: { code: string; message: string } }>('POST', `/api/v1/services/${SERVICE}/rollback`, {});
       if (refused.status === 200) throw new Error('rollback past the contract was not refused');
-      return `refused as it should be: ${refused.body.error?.code}`;
+      return `refused as it should be (${refused.body.error?.code}): ${refused.body.error?.message}`;
     });
 
     // A little more shopping on v3, then the end.
@@ -109,6 +114,7 @@ export async function runShopScenario(services: Services, { users = 8, log = () 
     return {
       deploys,
       requests: crowd.report.requests,
+      orders: crowd.report.orders.length,
       byVersion: crowd.report.byVersion,
       loggedOut: crowd.report.loggedOut,
       ordersLost: end.ordersLost,
@@ -186,7 +192,7 @@ export function formatSummary(result: ScenarioResult): string {
     .join(', ');
   lines.push(
     '',
-    `requests: ${result.requests} (answered by ${versions})`,
+    `requests: ${result.requests} (answered by ${versions}); orders placed: ${result.orders}`,
     `v2's canary-only feature: shown ${result.canaryFeature.canary} times to canary users, ${result.canaryFeature.elsewhere} times to others`,
     `rows lost in the mid-canary rollback: ${result.rowsLostInRollback}, phone numbers lost: ${result.phonesLost}, names lost: ${result.namesLost}`,
     `users.name dropped by the contract: ${result.contracted ? 'yes' : 'no'}`,
