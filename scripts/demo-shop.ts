@@ -4,9 +4,12 @@
 // last, how many users were logged out, orders lost and requests failed (0, 0, 0 is the point).
 import { formatSummary, runShopScenario } from '../test/shop/scenario.js';
 import { startServices, type Services } from '../test/shop/services.js';
+import { ShopStack } from '../test/shop/stack.js';
 
 let services: Services | undefined;
+/** Stops switchyard (and so the shop), then PostgreSQL and Redis, each by PID; removes their folders. */
 const cleanUp = async () => {
+  await ShopStack.closeAll();
   const running = services;
   services = undefined;
   await running?.stop();

@@ -24,7 +24,15 @@ export interface ApiAnswer<T> {
   body: T;
 }
 
+/** Stacks not closed yet, so an interrupted demo can still stop them. */
+const open = new Set<ShopStack>();
+
 export class ShopStack {
+  /** Closes every stack still open (the demo's Ctrl-C). */
+  static async closeAll(): Promise<void> {
+    await Promise.all([...open].map((stack) => stack.close()));
+  }
+
   private constructor(
     readonly tmp: TempDir,
     readonly proxyUrl: string,
@@ -54,7 +62,9 @@ export class ShopStack {
       const adminUrl = `http://127.0.0.1:${adminPort}`;
       const configFile = typeof config === 'string' ? config : await config(tmp.dir);
       const daemon = await startDaemon(configFile, { adminUrl, cwd: tmp.dir, env: vars, timeout: 90_000 });
-      return new ShopStack(tmp, `http://127.0.0.1:${proxyPort}`, adminUrl, daemon);
+      const stack = new ShopStack(tmp, `http://127.0.0.1:${proxyPort}`, adminUrl, daemon);
+      open.add(stack);
+      return stack;
     } catch (err) {
       killLeftovers(state, tmp.dir);
       await tmp.remove();
@@ -104,6 +114,7 @@ export class ShopStack {
   }
 
   async close(): Promise<void> {
+    if (!open.delete(this)) return;
     try {
       this.daemon.signal('SIGTERM');
       const stopped = await Promise.race([this.daemon.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 30_000).unref())]);
