@@ -31,7 +31,6 @@ export function serviceView(controller: Controller, name: string) {
   const run = controller.activeRun(name);
   const standby = controller.standbyOf(name);
   const routing = controller.routing(name);
-  const now = Date.now();
   const instances = controller.supervisorInstances(name);
   const releases = new Map<number, ReleaseRow>();
   for (const i of instances) releases.set(i.release.id, i.release);
@@ -54,10 +53,8 @@ export function serviceView(controller: Controller, name: string) {
         .map((i) => ({
           id: i.id,
           state: i.state,
-          healthy: i.endpoint.healthy,
-          ejected: i.endpoint.ejectedUntil > now,
+          ...controller.instanceStatus(i),
           inRotation: routing.inRotation.has(i),
-          inFlight: i.endpoint.inFlight,
           restarts: i.restarts,
           address: i.address,
           pid: i.pid,

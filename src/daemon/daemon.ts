@@ -15,7 +15,9 @@ import { createMetricsRegistry } from '../metrics/prometheus.js';
 import { RequestMetrics } from '../metrics/request-metrics.js';
 import { AccessLog, combineObservers, createAccessLogger } from '../proxy/access-log.js';
 import type { ExchangeObserver } from '../proxy/proxy-context.js';
+import { LocalDataPlane } from '../proxy/local-data-plane.js';
 import { Proxy } from '../proxy/proxy.js';
+import type { Instance } from '../runtime/instance.js';
 import { Supervisor } from '../runtime/supervisor.js';
 import { Store, StoreError } from '../store/index.js';
 import { StartError } from './start-error.js';
@@ -46,7 +48,7 @@ export class Daemon {
     readonly log: Logger,
     readonly store: Store,
     readonly proxy: Proxy,
-    readonly health: HealthChecker,
+    readonly health: HealthChecker<Instance>,
     readonly controller: Controller,
     readonly metrics: RequestMetrics,
     private readonly accessLog: AccessLog | null,
@@ -77,9 +79,10 @@ export class Daemon {
         },
       },
     });
-    const health = new HealthChecker();
-    const supervisor = new Supervisor({ store, endpoints: proxy.endpoints, health, drain: (e, ms) => proxy.drain(e, ms), stateDir: config.state, log });
-    const controller = new Controller(config, { store, health, metrics, supervisor, proxy, log });
+    const health = new HealthChecker<Instance>();
+    const dataPlane = new LocalDataPlane(proxy);
+    const supervisor = new Supervisor({ store, health, drain: (id, ms) => dataPlane.drain(id, ms), stateDir: config.state, log });
+    const controller = new Controller(config, { store, health, metrics, supervisor, dataPlane, log });
     const daemon = new Daemon(config, options, log, store, proxy, health, controller, metrics, accessLog);
     store.subscribe((event) => log.info({ service: event.service ?? undefined, type: event.type }, event.message));
     await recover(store, log);
@@ -115,7 +118,7 @@ export class Daemon {
     }
     const before = this.config;
     this.config = next;
-    this.controller.updateConfig(next);
+    void this.controller.updateConfig(next);
     this.followServiceChanges(before, next);
     this.store.addEvent({ type: 'config.reloaded', message: needsRestart.length ? `config reloaded; restart to apply ${needsRestart.join(', ')}` : 'config reloaded' });
     return needsRestart.length > 0 ? { ok: true, needsRestart } : { ok: true };

@@ -6,7 +6,7 @@ import { healthPolicy } from '../daemon/service-policy.js';
 import type { HealthChecker } from '../health/active-checker.js';
 import { emptyTotals, errorStatusMatcher } from '../metrics/rolling-window.js';
 import type { RequestMetrics } from '../metrics/request-metrics.js';
-import type { Proxy } from '../proxy/proxy.js';
+import type { DataPlane } from '../proxy/data-plane.js';
 import type { TableSpec } from '../proxy/routing-table.js';
 import type { Instance } from '../runtime/instance.js';
 import type { Supervisor } from '../runtime/supervisor.js';
@@ -30,10 +30,10 @@ interface Standby {
 
 export interface ControllerDeps {
   store: Store;
-  health: HealthChecker;
+  health: HealthChecker<Instance>;
   metrics: RequestMetrics;
   supervisor: Supervisor;
-  proxy: Proxy;
+  dataPlane: DataPlane;
   log: Logger;
 }
 
@@ -48,6 +48,8 @@ export class Controller {
     private readonly deps: ControllerDeps,
   ) {
     this.hooks = new HookRunner(deps.store, deps.log);
+    // Health travels in the table: every change is a new table.
+    deps.health.onChange(() => void this.applyTable());
   }
 
   get store(): Store {
@@ -67,6 +69,12 @@ export class Controller {
   /** Live instances of a service (starting or ready). */
   supervisorInstances(service: string): Instance[] {
     return this.deps.supervisor.instances({ service });
+  }
+
+  /** What the checks and the proxies say of an instance. */
+  instanceStatus(instance: Instance): { healthy: boolean; ejected: boolean; inFlight: number } {
+    const report = this.deps.dataPlane.endpoint(instance.id);
+    return { healthy: this.deps.health.isHealthy(instance), ejected: report.ejected, inFlight: report.inFlight };
   }
 
   routing(service: string): Routing {
@@ -94,23 +102,28 @@ export class Controller {
     return this.standbys.get(service);
   }
 
-  /** Swaps in a table built from every service's routing (one assignment, invariant 6). */
-  applyTable(): void {
+  /**
+   * Publishes a table built from every service's routing and the instances' health; resolves once every
+   * proxy has acknowledged it (invariants 6 and 10).
+   */
+  async applyTable(): Promise<void> {
+    const { health } = this.deps;
+    const healthOf = (i: Instance) => ({ healthy: health.isHealthy(i), healthySince: health.healthySince(i) });
     const spec: TableSpec = { services: [] };
     for (const [name, config] of Object.entries(this.config.services)) {
-      spec.services.push(serviceSpecFor(name, config, this.routing(name), this.deps.store.stableRelease(name)?.id ?? null));
+      spec.services.push(serviceSpecFor(name, config, this.routing(name), healthOf, this.deps.store.stableRelease(name)?.id ?? null));
     }
-    this.deps.proxy.swap(spec);
+    await this.deps.dataPlane.publish(spec);
   }
 
   /** New settings for services (reload); a running deployment keeps going with them. */
-  updateConfig(config: Config): void {
+  async updateConfig(config: Config): Promise<void> {
     this.config = config;
     for (const [name, service] of Object.entries(config.services)) {
       const policy = healthPolicy(service);
-      for (const instance of this.deps.supervisor.instances({ service: name })) this.deps.health.updatePolicy(instance.endpoint, policy);
+      for (const instance of this.deps.supervisor.instances({ service: name })) this.deps.health.updatePolicy(instance, policy);
     }
-    this.applyTable();
+    await this.applyTable();
   }
 
   /** A deploy request: validated whole before anything is written. */
@@ -225,11 +238,11 @@ export class Controller {
     if (count > current.length) {
       const started = await Promise.all(Array.from({ length: count - current.length }, () => supervisor.start(service, config, stable)));
       const routing = this.routing(service);
-      this.setRouting(service, { ...routing, inRotation: new Set([...routing.inRotation, ...started]) });
+      await this.setRouting(service, { ...routing, inRotation: new Set([...routing.inRotation, ...started]) });
     } else if (count < current.length) {
       const leaving = current.slice(count);
       const routing = this.routing(service);
-      this.setRouting(service, { ...routing, inRotation: new Set([...routing.inRotation].filter((i) => !leaving.includes(i))) });
+      await this.setRouting(service, { ...routing, inRotation: new Set([...routing.inRotation].filter((i) => !leaving.includes(i))) });
       await Promise.all(leaving.map((i) => supervisor.stop(i, config)));
     }
     return { from: current.length, to: count };
@@ -260,7 +273,7 @@ export class Controller {
     for (const r of results) {
       if (r.status === 'rejected') store.addEvent({ service, type: 'service.degraded', message: `${service}: an instance of ${stable.version} did not start: ${String(r.reason)}` });
     }
-    this.setRouting(service, { inRotation: new Set(started), weights: null, previewRelease: null });
+    await this.setRouting(service, { inRotation: new Set(started), weights: null, previewRelease: null });
   }
 
   /** Daemon stop: deployments are left as they are (recovery rolls them back); instances drain and stop. */
@@ -270,9 +283,9 @@ export class Controller {
     await this.deps.supervisor.stopAll((service) => this.config.services[service]);
   }
 
-  private setRouting(service: string, routing: Routing): void {
+  private async setRouting(service: string, routing: Routing): Promise<void> {
     this.routings.set(service, routing);
-    this.applyTable();
+    await this.applyTable();
   }
 
   private runContext(service: string) {

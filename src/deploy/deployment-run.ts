@@ -20,7 +20,8 @@ export interface RunContext {
   readonly supervisor: Supervisor;
   config(): ServiceConfig;
   routing(): Routing;
-  applyRouting(next: Routing): void;
+  /** Resolves once every proxy routes by the new split. */
+  applyRouting(next: Routing): Promise<void>;
   setStable(releaseId: number | null): void;
   /** Runs a hook (if configured); resolves false when it failed. */
   runHook(hook: HookName, target: ReleaseRow, previous: ReleaseRow | null, deploymentId: number): Promise<boolean>;
@@ -140,11 +141,11 @@ export class DeploymentRun {
       }
       case 'route': {
         const before = this.snapshot();
-        this.route(step.rotation, step.weights, step.preview, step.testers === true);
+        await this.route(step.rotation, step.weights, step.preview, step.testers === true);
         this.undo.push({
           index,
           description: 'restore the previous traffic split',
-          run: async () => this.route(before.rotation, before.weights, before.preview, before.testers),
+          run: () => this.route(before.rotation, before.weights, before.preview, before.testers),
         });
         return null;
       }
@@ -258,7 +259,7 @@ export class DeploymentRun {
     const routing = this.ctx.routing();
     if (live.some((i) => routing.inRotation.has(i))) {
       const inRotation = new Set([...routing.inRotation].filter((i) => !live.includes(i)));
-      this.ctx.applyRouting({ ...routing, inRotation });
+      await this.ctx.applyRouting({ ...routing, inRotation });
     }
     const config = this.ctx.config();
     await Promise.all(live.map((i) => this.ctx.supervisor.stop(i, config)));
@@ -276,7 +277,7 @@ export class DeploymentRun {
   }
 
   /** Sets the service's split in one table swap: which instances are in rotation and the weights. */
-  private route(rotation: { target: RotationCount; stable: RotationCount }, weights: Weights, preview: boolean, testers: boolean): void {
+  private async route(rotation: { target: RotationCount; stable: RotationCount }, weights: Weights, preview: boolean, testers: boolean): Promise<void> {
     const current = this.ctx.routing();
     const mine = new Set([this.target.id, this.stable?.id]);
     const inRotation = new Set([...current.inRotation].filter((i) => !mine.has(i.release.id)));
@@ -295,7 +296,7 @@ export class DeploymentRun {
     }
     const weightMap = weights.mode === 'instances' ? null : new Map([[this.target.id, weights.target], ...(this.stable ? [[this.stable.id, 100 - weights.target] as [number, number]] : [])]);
     const rules = testers ? this.ctx.config().deploy.canary.route.map((rule) => ({ rule, releaseId: this.target.id })) : [];
-    this.ctx.applyRouting({ inRotation, weights: weightMap, previewRelease: preview ? this.target.id : null, rules });
+    await this.ctx.applyRouting({ inRotation, weights: weightMap, previewRelease: preview ? this.target.id : null, rules });
   }
 
   private snapshot(): { rotation: { target: RotationCount; stable: RotationCount }; weights: Weights; preview: boolean; testers: boolean } {

@@ -20,14 +20,17 @@ export function emptyRouting(): Routing {
   return { inRotation: new Set(), weights: null, previewRelease: null };
 }
 
+/** An instance's health as the controller's checks see it. */
+export type HealthOf = (instance: Instance) => { healthy: boolean; healthySince: number };
+
 /** `stableReleaseId` is the store's stable release: it names the cohorts the apps are told of. */
-export function serviceSpecFor(name: string, config: ServiceConfig, routing: Routing, stableReleaseId: number | null = null): ServiceSpec {
+export function serviceSpecFor(name: string, config: ServiceConfig, routing: Routing, healthOf: HealthOf, stableReleaseId: number | null = null): ServiceSpec {
   const byRelease = groupByRelease(routing);
   const labels = releaseNames(routing);
   const releases: TableRelease[] = [...byRelease.entries()].map(([releaseId, instances]) => ({
     name: labels.get(releaseId)!,
     weight: routing.weights === null ? instances.length : (routing.weights.get(releaseId) ?? 0),
-    endpoints: instances.map((i) => ({ id: i.id, address: i.address, weight: 1 })),
+    endpoints: instances.map((i) => ({ id: i.id, address: i.address, weight: 1, ...healthOf(i) })),
   }));
   const cohorts = cohortsOf([...byRelease.keys()], releases, stableReleaseId);
   releases.forEach((release, i) => (release.cohort = cohorts[i]));

@@ -1,9 +1,13 @@
-// Active health checks: each watched endpoint is probed every interval (HTTP GET on a path, 2xx/3xx is
-// healthy; or a TCP connect when no path is set). Thresholds turn probe results into the endpoint's
-// healthy flag, which the balancers read (invariant 1: unhealthy until a check has passed).
+// Active health checks: each watched target is probed every interval (HTTP GET on a path, 2xx/3xx is
+// healthy; or a TCP connect when no path is set). Thresholds turn probe results into a healthy flag that
+// the controller publishes in the routing table (invariant 1: unhealthy until a check has passed).
 import { connect } from 'node:net';
 import { Agent, request } from 'undici';
-import type { Endpoint } from '../proxy/endpoint.js';
+
+/** Something with an address to probe; watched by identity. */
+export interface HealthTarget {
+  readonly address: string;
+}
 
 export interface HealthCheckPolicy {
   /** HTTP path to GET; null means a TCP connect check. */
@@ -20,11 +24,14 @@ export interface ProbeResult {
   detail: string;
 }
 
-export type HealthListener = (endpoint: Endpoint, healthy: boolean, result: ProbeResult) => void;
+export type HealthListener<T extends HealthTarget> = (target: T, healthy: boolean, result: ProbeResult) => void;
 
-interface Watch {
-  endpoint: Endpoint;
+interface Watch<T> {
+  target: T;
   policy: HealthCheckPolicy;
+  healthy: boolean;
+  /** When the target last became healthy (epoch ms); 0 while it never was. */
+  healthySince: number;
   timer: NodeJS.Timeout | null;
   successes: number;
   failures: number;
@@ -34,62 +41,103 @@ interface Watch {
   markProbed: () => void;
 }
 
-export class HealthChecker {
-  private readonly watches = new Map<Endpoint, Watch>();
+export class HealthChecker<T extends HealthTarget = HealthTarget> {
+  private readonly watches = new Map<T, Watch<T>>();
   private readonly agent = new Agent({ keepAliveTimeout: 4000, connections: 2 });
-  private readonly listeners: HealthListener[] = [];
+  private readonly listeners: HealthListener<T>[] = [];
 
-  onChange(listener: HealthListener): void {
+  onChange(listener: HealthListener<T>): void {
     this.listeners.push(listener);
   }
 
-  /** Starts probing an endpoint now and then every interval. */
-  watch(endpoint: Endpoint, policy: HealthCheckPolicy): void {
-    if (this.watches.has(endpoint)) return;
+  /**
+   * Starts probing a target now and then every interval. `assumeHealthy` (since when) is for a target
+   * that was serving before this checker existed (adopted after a restart): it stays in rotation until
+   * its checks fail, instead of leaving it until one passes.
+   */
+  watch(target: T, policy: HealthCheckPolicy, assumeHealthy?: { since: number }): void {
+    if (this.watches.has(target)) return;
     let markProbed = () => {};
     const probed = new Promise<void>((resolve) => (markProbed = resolve));
-    const watch: Watch = { endpoint, policy, timer: null, successes: 0, failures: 0, last: null, stopped: false, probed, markProbed };
-    this.watches.set(endpoint, watch);
+    const watch: Watch<T> = {
+      target,
+      policy,
+      healthy: assumeHealthy !== undefined,
+      healthySince: assumeHealthy?.since ?? 0,
+      timer: null,
+      successes: 0,
+      failures: 0,
+      last: null,
+      stopped: false,
+      probed,
+      markProbed,
+    };
+    this.watches.set(target, watch);
     void this.run(watch);
   }
 
-  /** Applies a changed check (a reload) to an endpoint already watched: counters restart, probe now. */
-  updatePolicy(endpoint: Endpoint, policy: HealthCheckPolicy): void {
-    const watch = this.watches.get(endpoint);
+  /** Applies a changed check (a reload) to a target already watched: counters restart, probe now. */
+  updatePolicy(target: T, policy: HealthCheckPolicy): void {
+    const watch = this.watches.get(target);
     if (!watch || JSON.stringify(watch.policy) === JSON.stringify(policy)) return;
-    this.unwatch(endpoint);
-    this.watch(endpoint, policy);
+    const { healthy, healthySince } = watch;
+    this.unwatch(target);
+    this.watch(target, policy, healthy ? { since: healthySince } : undefined);
   }
 
-  unwatch(endpoint: Endpoint): void {
-    const watch = this.watches.get(endpoint);
+  unwatch(target: T): void {
+    const watch = this.watches.get(target);
     if (!watch) return;
     watch.stopped = true;
     watch.markProbed();
     if (watch.timer) clearTimeout(watch.timer);
-    this.watches.delete(endpoint);
+    this.watches.delete(target);
   }
 
-  /** Resolves once the endpoint has been probed at least once (or is not watched). */
-  firstProbe(endpoint: Endpoint): Promise<void> {
-    return this.watches.get(endpoint)?.probed ?? Promise.resolve();
+  /**
+   * Takes a target out at once, without waiting for failed probes (its process crashed): it needs
+   * healthyThreshold passing checks again to come back.
+   */
+  markDown(target: T, detail: string): void {
+    const watch = this.watches.get(target);
+    if (!watch) return;
+    watch.successes = 0;
+    if (!watch.healthy) return;
+    watch.healthy = false;
+    this.emit(target, false, { ok: false, detail });
   }
 
-  isWatching(endpoint: Endpoint): boolean {
-    return this.watches.has(endpoint);
+  /** Resolves once the target has been probed at least once (or is not watched). */
+  firstProbe(target: T): Promise<void> {
+    return this.watches.get(target)?.probed ?? Promise.resolve();
   }
 
-  lastResult(endpoint: Endpoint): ProbeResult | null {
-    return this.watches.get(endpoint)?.last ?? null;
+  isWatching(target: T): boolean {
+    return this.watches.has(target);
+  }
+
+  /** True once the healthy threshold was reached, until the unhealthy threshold is. */
+  isHealthy(target: T): boolean {
+    return this.watches.get(target)?.healthy ?? false;
+  }
+
+  /** When the target last became healthy (epoch ms), for slow start; 0 when it is not healthy. */
+  healthySince(target: T): number {
+    const watch = this.watches.get(target);
+    return watch?.healthy ? watch.healthySince : 0;
+  }
+
+  lastResult(target: T): ProbeResult | null {
+    return this.watches.get(target)?.last ?? null;
   }
 
   async close(): Promise<void> {
-    for (const endpoint of [...this.watches.keys()]) this.unwatch(endpoint);
+    for (const target of [...this.watches.keys()]) this.unwatch(target);
     await this.agent.close();
   }
 
-  private async run(watch: Watch): Promise<void> {
-    const result = await probe(watch.endpoint.address, watch.policy, this.agent);
+  private async run(watch: Watch<T>): Promise<void> {
+    const result = await probe(watch.target.address, watch.policy, this.agent);
     if (watch.stopped) return watch.markProbed();
     watch.last = result;
     this.apply(watch, result);
@@ -98,27 +146,28 @@ export class HealthChecker {
     watch.timer.unref();
   }
 
-  private apply(watch: Watch, result: ProbeResult): void {
-    const { endpoint, policy } = watch;
+  private apply(watch: Watch<T>, result: ProbeResult): void {
+    const { policy } = watch;
     if (result.ok) {
       watch.successes++;
       watch.failures = 0;
-      if (!endpoint.healthy && watch.successes >= policy.healthyThreshold) {
-        endpoint.markHealthy(Date.now());
-        this.emit(endpoint, true, result);
+      if (!watch.healthy && watch.successes >= policy.healthyThreshold) {
+        watch.healthy = true;
+        watch.healthySince = Date.now();
+        this.emit(watch.target, true, result);
       }
     } else {
       watch.failures++;
       watch.successes = 0;
-      if (endpoint.healthy && watch.failures >= policy.unhealthyThreshold) {
-        endpoint.markUnhealthy();
-        this.emit(endpoint, false, result);
+      if (watch.healthy && watch.failures >= policy.unhealthyThreshold) {
+        watch.healthy = false;
+        this.emit(watch.target, false, result);
       }
     }
   }
 
-  private emit(endpoint: Endpoint, healthy: boolean, result: ProbeResult): void {
-    for (const listener of this.listeners) listener(endpoint, healthy, result);
+  private emit(target: T, healthy: boolean, result: ProbeResult): void {
+    for (const listener of this.listeners) listener(target, healthy, result);
   }
 }
 

@@ -11,10 +11,24 @@ export class LatencyHistogram {
   count = 0;
 
   observe(ms: number): void {
-    let i = 0;
-    while (i < BOUNDS_MS.length && ms > BOUNDS_MS[i]!) i++;
-    this.counts[i]!++;
+    this.counts[bucketOf(ms)]!++;
     this.sumSeconds += ms / 1000;
     this.count++;
   }
+
+  /** Adds counts observed elsewhere (a proxy worker): non-cumulative per bucket, and their sum. */
+  add(counts: readonly number[], sumSeconds: number): void {
+    for (let i = 0; i < counts.length && i < this.counts.length; i++) {
+      this.counts[i]! += counts[i]!;
+      this.count += counts[i]!;
+    }
+    this.sumSeconds += sumSeconds;
+  }
+}
+
+/** The bucket a latency falls into; the last index is +Inf. */
+export function bucketOf(ms: number): number {
+  let i = 0;
+  while (i < BOUNDS_MS.length && ms > BOUNDS_MS[i]!) i++;
+  return i;
 }

@@ -5,6 +5,7 @@ import type { UpstreamFailure } from '../proxy/errors.js';
 import type { Exchange } from '../proxy/exchange.js';
 import type { ExchangeObserver } from '../proxy/proxy-context.js';
 import { LatencyHistogram } from './latency-histogram.js';
+import type { ObservationBatch } from './observations.js';
 import { RollingWindow, WINDOW_SECONDS } from './rolling-window.js';
 
 export class ReleaseSeries {
@@ -52,6 +53,24 @@ export class RequestMetrics implements ExchangeObserver {
     const elapsed = performance.now() - exchange.startedAt;
     series.window.record(second, 0, true, elapsed);
     this.instanceWindow(endpoint.id).record(second, 0, true, elapsed);
+  }
+
+  /** Adds what a proxy worker saw (its batch since the last one). */
+  merge(batch: ObservationBatch): void {
+    for (const sample of batch.releases) {
+      const series = this.seriesFor(sample.service, sample.release);
+      for (let i = 0; i < sample.byCode.length; i += 2) series.byCode.set(sample.byCode[i]!, (series.byCode.get(sample.byCode[i]!) ?? 0) + sample.byCode[i + 1]!);
+      for (let i = 0; i < sample.upstreamErrors.length; i += 2) {
+        const kind = String(sample.upstreamErrors[i]);
+        series.upstreamErrors.set(kind, (series.upstreamErrors.get(kind) ?? 0) + Number(sample.upstreamErrors[i + 1]));
+      }
+      series.latency.add(sample.latencyBuckets, sample.latencySumSeconds);
+      for (const second of sample.seconds) series.window.add(second);
+    }
+    for (const sample of batch.instances) {
+      const window = this.instanceWindow(sample.instance);
+      for (const second of sample.seconds) window.add(second);
+    }
   }
 
   /** Forgets instances that have seen no request for the whole window (they are long gone). */

@@ -2,6 +2,7 @@
 // a latency histogram per second. Recording is a few array increments; summing happens only when the
 // analysis or the dashboard asks.
 import { binOf, LATENCY_BIN_COUNT, quantileOfBins } from './latency-bins.js';
+import type { SecondSample } from './observations.js';
 
 export const WINDOW_SECONDS = 300;
 
@@ -42,6 +43,22 @@ export class RollingWindow {
     }
     this.bins[slot * LATENCY_BIN_COUNT + binOf(latencyMs)]!++;
     this.lastSecond = second;
+  }
+
+  /**
+   * Adds one second counted elsewhere (a proxy worker's sample). A second older than the window holds
+   * is dropped; one that arrives late for a second still held adds to it.
+   */
+  add(sample: SecondSample): void {
+    if (sample.second <= this.lastSecond - WINDOW_SECONDS) return;
+    const slot = this.slot(sample.second);
+    this.requests[slot]! += sample.requests;
+    this.upstream[slot]! += sample.upstream;
+    const codes = this.codes[slot]!;
+    for (let i = 0; i < sample.codes.length; i += 2) codes.set(sample.codes[i]!, (codes.get(sample.codes[i]!) ?? 0) + sample.codes[i + 1]!);
+    const base = slot * LATENCY_BIN_COUNT;
+    for (let i = 0; i < sample.bins.length; i += 2) this.bins[base + sample.bins[i]!]! += sample.bins[i + 1]!;
+    if (sample.second > this.lastSecond) this.lastSecond = sample.second;
   }
 
   /** Totals over seconds [from, to], both included, limited to what the window still holds. */

@@ -7,6 +7,10 @@ export interface EndpointSpec {
   id: string;
   address: string;
   weight: number;
+  /** Passed its active health check (invariant 1): the controller's checker decides, the table carries it. */
+  healthy: boolean;
+  /** When it last became healthy (epoch ms), where slow start ramps from. */
+  healthySince: number;
 }
 
 export class EndpointRegistry {
@@ -21,6 +25,7 @@ export class EndpointRegistry {
       this.byId.set(spec.id, endpoint);
     }
     endpoint.weight = spec.weight;
+    endpoint.setHealth(spec.healthy, spec.healthySince);
     return endpoint;
   }
 

@@ -30,7 +30,7 @@ export class Endpoint {
   weight: number;
   /** Requests and WebSockets currently using this endpoint. */
   inFlight = 0;
-  /** Set by the active health checker; false until a check has passed (invariant 1). */
+  /** From the routing table (the controller's health checks); false until a check has passed (invariant 1). */
   healthy = false;
   healthySince = 0;
   slowStartMs = 0;
@@ -90,6 +90,12 @@ export class Endpoint {
 
   markUnhealthy(): void {
     this.healthy = false;
+  }
+
+  /** Health as the routing table states it. */
+  setHealth(healthy: boolean, since: number): void {
+    this.healthy = healthy;
+    this.healthySince = since;
   }
 
   acquire(exchange: Cuttable): void {

@@ -58,7 +58,7 @@ describe('sticky versions during a canary split', () => {
     const releases = (['v1', 'v2'] as const).flatMap((name) => {
       const weight = weights[name];
       const backend = name === 'v1' ? stable : canary;
-      return weight === null ? [] : [{ name, weight, endpoints: [{ id: backend.address, address: backend.address, weight: 1 }] }];
+      return weight === null ? [] : [{ name, weight, endpoints: [{ id: backend.address, address: backend.address, weight: 1, healthy: true, healthySince: 0 }] }];
     });
     return { services: [serviceSpec(releases, {}, { rules, stickyRelease: sticky })] };
   }

@@ -1,7 +1,6 @@
 // One running copy of a release, and the only place its state changes: each transition is written to
 // the store (with an event) before the supervisor acts on it (invariant 7).
 import type { ChildProcess } from 'node:child_process';
-import type { Endpoint } from '../proxy/endpoint.js';
 import type { InstanceState, ReleaseRow, Store } from '../store/index.js';
 
 const ALLOWED: Record<InstanceState, readonly InstanceState[]> = {
@@ -29,7 +28,6 @@ export class Instance {
     readonly release: ReleaseRow,
     readonly ordinal: number,
     public address: string,
-    public endpoint: Endpoint,
     private readonly store: Store,
   ) {}
 

@@ -5,8 +5,6 @@ import type { Logger } from 'pino';
 import type { ServiceConfig } from '../config/index.js';
 import type { HealthChecker } from '../health/active-checker.js';
 import type { DrainReport } from '../proxy/drain.js';
-import type { Endpoint } from '../proxy/endpoint.js';
-import type { EndpointRegistry } from '../proxy/endpoint-registry.js';
 import { healthPolicy } from '../daemon/service-policy.js';
 import type { ReleaseRow, Store } from '../store/index.js';
 import { Instance } from './instance.js';
@@ -29,9 +27,9 @@ export interface StopReport extends DrainReport {
 
 export interface SupervisorDeps {
   store: Store;
-  endpoints: EndpointRegistry;
-  health: HealthChecker;
-  drain: (endpoint: Endpoint, timeoutMs: number) => Promise<DrainReport>;
+  health: HealthChecker<Instance>;
+  /** Waits until no proxy has anything in flight on the instance (it left every table first). */
+  drain: (instanceId: string, timeoutMs: number) => Promise<DrainReport>;
   stateDir: string;
   log: Logger;
 }
@@ -43,7 +41,6 @@ interface Waiter {
 
 export class Supervisor {
   private readonly live = new Map<string, Instance>();
-  private readonly byEndpoint = new Map<Endpoint, Instance>();
   private readonly waiters = new Map<Instance, Waiter>();
   private readonly restartTimers = new Map<Instance, NodeJS.Timeout>();
   private readonly crashListeners: ((instance: Instance) => void)[] = [];
@@ -52,9 +49,8 @@ export class Supervisor {
   private readonly everReady = new WeakSet<Instance>();
 
   constructor(private readonly deps: SupervisorDeps) {
-    deps.health.onChange((endpoint, healthy, result) => {
-      const instance = this.byEndpoint.get(endpoint);
-      if (!instance) return;
+    deps.health.onChange((instance, healthy, result) => {
+      if (this.live.get(instance.id) !== instance) return;
       if (healthy && instance.state === 'starting') this.becameReady(instance);
       else if (!healthy) {
         deps.store.addEvent({ service: instance.service, instanceId: instance.id, type: 'instance.unhealthy', message: `${instance.id}: health check failing (${result.detail}); out of rotation until it passes` });
@@ -82,7 +78,7 @@ export class Supervisor {
 
   /** Starts one instance and resolves when it is healthy; rejects (and cleans up) when it cannot be. */
   async start(service: string, config: ServiceConfig, release: ReleaseRow, signal?: AbortSignal): Promise<Instance> {
-    const { store, endpoints, health } = this.deps;
+    const { store, health } = this.deps;
     // Ordinals are taken before any await, so instances started together never share one.
     const ordinal = Math.max(store.nextInstanceOrdinal(release.id), this.nextOrdinal.get(release.id) ?? 1);
     this.nextOrdinal.set(release.id, ordinal + 1);
@@ -90,21 +86,18 @@ export class Supervisor {
     const address = release.spec.kind === 'static' ? this.freeTarget(release) : `127.0.0.1:${await freePort()}`;
     store.createInstance({ id, service, releaseId: release.id, ordinal, address, pid: null, state: 'starting' });
     store.addEvent({ service, instanceId: id, type: 'instance.starting', message: `${id}: starting ${release.version} at ${address}`, data: { release: release.number } });
-    const endpoint = endpoints.ensure({ id, address, weight: 1 }, config.timeouts);
-    endpoint.slowStartMs = config.health.slowStart;
-    const instance = new Instance(id, service, release, ordinal, address, endpoint, store);
+    const instance = new Instance(id, service, release, ordinal, address, store);
     this.live.set(id, instance);
-    this.byEndpoint.set(endpoint, instance);
     const ready = new Promise<void>((resolve, reject) => this.waiters.set(instance, { resolve, reject }));
     const timer = setTimeout(
-      () => this.failStart(instance, `not healthy within ${config.health.startTimeout} ms (last check: ${health.lastResult(endpoint)?.detail ?? 'none yet'})`),
+      () => this.failStart(instance, `not healthy within ${config.health.startTimeout} ms (last check: ${health.lastResult(instance)?.detail ?? 'none yet'})`),
       config.health.startTimeout,
     );
     const onAbort = () => this.failStart(instance, 'cancelled');
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       if (release.spec.kind === 'process') await this.spawn(instance, config);
-      health.watch(endpoint, healthPolicy(config));
+      health.watch(instance, healthPolicy(config));
       await ready;
       return instance;
     } catch (err) {
@@ -122,8 +115,8 @@ export class Supervisor {
     this.clearRestart(instance);
     this.waiters.get(instance)?.reject(new InstanceStartError(`${instance.id}: stopped before it became healthy`));
     instance.transition('draining', 'out of rotation; draining in-flight requests');
-    const drained = await this.deps.drain(instance.endpoint, config.drain.timeout);
-    this.deps.health.unwatch(instance.endpoint);
+    const drained = await this.deps.drain(instance.id, config.drain.timeout);
+    this.deps.health.unwatch(instance);
     let outcome: StopReport['outcome'] = 'no-process';
     let afterMs = 0;
     if (instance.pid !== null) {
@@ -133,7 +126,6 @@ export class Supervisor {
       outcome === 'killed' ? `killed with SIGKILL after ${config.stop.timeout} ms` : outcome === 'exited' ? `exited ${afterMs} ms after ${config.stop.signal}` : outcome === 'already-gone' ? 'process already gone' : 'static target released';
     instance.transition('stopped', `drained ${drained.finished}, cut ${drained.cut}; ${what}`, { ...drained, outcome });
     this.forget(instance);
-    await this.deps.endpoints.retire(instance.endpoint);
     return { ...drained, outcome };
   }
 
@@ -175,17 +167,18 @@ export class Supervisor {
 
   private async onExit(instance: Instance, config: ServiceConfig, code: number | null, signal: NodeJS.Signals | null): Promise<void> {
     if (instance.stopping || !instance.isLive) return;
+    const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
+    // Out of rotation now, not after the checks notice.
+    this.deps.health.markDown(instance, `the process ${how}`);
     // What the crashed leader started (a shell's children) must not outlive it and hold its port.
     const pid = instance.child?.pid;
     if (pid !== undefined) await killProcessGroup(pid).catch(() => {});
     if (instance.stopping || !instance.isLive) return;
-    instance.endpoint.markUnhealthy();
     instance.restarts++;
     instance.crashesSinceReady++;
     const logFile = instanceLogPath(this.deps.stateDir, instance.service, instance.release.number, instance.ordinal);
     const tail = (await readLogTail(logFile, 2000).catch(() => '')).trim().split('\n').slice(-5).join('\n');
     if (instance.stopping || !instance.isLive) return;
-    const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
     this.deps.store.addEvent({
       service: instance.service,
       instanceId: instance.id,
@@ -230,24 +223,18 @@ export class Supervisor {
     if (instance.state !== 'starting' || this.everReady.has(instance)) return;
     const port = Number(instance.address.slice(instance.address.lastIndexOf(':') + 1));
     if (await isPortFree('127.0.0.1', port)) return;
-    const { endpoints, health, store } = this.deps;
-    const old = instance.endpoint;
-    health.unwatch(old);
-    this.byEndpoint.delete(old);
+    const { health, store } = this.deps;
+    health.unwatch(instance);
     instance.address = `127.0.0.1:${await freePort()}`;
-    instance.endpoint = endpoints.ensure({ id: instance.id, address: instance.address, weight: 1 }, config.timeouts);
-    instance.endpoint.slowStartMs = config.health.slowStart;
-    this.byEndpoint.set(instance.endpoint, instance);
-    health.watch(instance.endpoint, healthPolicy(config));
+    health.watch(instance, healthPolicy(config));
     store.updateInstance(instance.id, { address: instance.address });
     store.addEvent({ service: instance.service, instanceId: instance.id, type: 'instance.port-moved', message: `${instance.id}: port ${port} was taken by another program; moving to ${instance.address}` });
-    await endpoints.retire(old);
   }
 
   private becameReady(instance: Instance): void {
     this.everReady.add(instance);
     instance.crashesSinceReady = 0;
-    instance.transition('ready', `healthy (${this.deps.health.lastResult(instance.endpoint)?.detail ?? 'check passed'})`);
+    instance.transition('ready', `healthy (${this.deps.health.lastResult(instance)?.detail ?? 'check passed'})`);
     this.waiters.get(instance)?.resolve();
     this.waiters.delete(instance);
   }
@@ -262,13 +249,12 @@ export class Supervisor {
   private async cleanUpFailed(instance: Instance, config: ServiceConfig): Promise<void> {
     instance.stopping = true;
     this.clearRestart(instance);
-    this.deps.health.unwatch(instance.endpoint);
+    this.deps.health.unwatch(instance);
     if (instance.pid !== null && instance.child?.exitCode === null) {
       await stopProcessGroup(instance.pid, config.stop.signal, config.stop.timeout, instance.exited);
     }
     if (instance.state !== 'failed') instance.transition('failed', 'did not become healthy');
     this.forget(instance);
-    await this.deps.endpoints.retire(instance.endpoint);
   }
 
   private clearRestart(instance: Instance): void {
@@ -279,7 +265,6 @@ export class Supervisor {
 
   private forget(instance: Instance): void {
     this.live.delete(instance.id);
-    this.byEndpoint.delete(instance.endpoint);
     this.waiters.delete(instance);
   }
 

@@ -19,7 +19,7 @@ const isError = errorStatusMatcher(analysis.errorStatuses);
 const NO_EJECTION = { outlier: { consecutiveFailures: 1_000_000, baseEjectionTime: 1, maxEjectionTime: 1, maxEjectionPercent: 0 } };
 
 function release(name: string, weight: number, address: string): ReleaseSpec {
-  return { name, weight, endpoints: [{ id: address, address, weight: 1 }] };
+  return { name, weight, endpoints: [{ id: address, address, weight: 1, healthy: true, healthySince: 0 }] };
 }
 
 /** A backend that answers `status` with a version body. */

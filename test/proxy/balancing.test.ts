@@ -50,7 +50,7 @@ describe('load balancing', () => {
 
   async function serve(names: string[], policy: Partial<ServicePolicy>, weights: number[] = []): Promise<RunningProxy> {
     backends = await Promise.all(names.map((name) => startBackend(name)));
-    const endpoints = backends.map((b, i) => ({ id: b.address, address: b.address, weight: weights[i] ?? 1 }));
+    const endpoints = backends.map((b, i) => ({ id: b.address, address: b.address, weight: weights[i] ?? 1, healthy: true, healthySince: 0 }));
     proxy = await startProxy({ services: [serviceSpec([{ name: 'v1', weight: 100, endpoints }], policy)] });
     return proxy;
   }
@@ -83,7 +83,7 @@ describe('load balancing', () => {
     describe(balance, () => {
       it('steers most of 200 requests from 20 concurrent clients away from a backend that holds each for 300 ms', async () => {
         backends = [await startBackend('slow', slowEcho(300)), await startBackend('fast1'), await startBackend('fast2')];
-        const endpoints = backends.map((b) => ({ id: b.address, address: b.address, weight: 1 }));
+        const endpoints = backends.map((b) => ({ id: b.address, address: b.address, weight: 1, healthy: true, healthySince: 0 }));
         proxy = await startProxy({ services: [serviceSpec([{ name: 'v1', weight: 100, endpoints }], { balance })] });
         const counts = tally(await load(proxy.url, 200, 20));
         const slow = counts.slow ?? 0;
@@ -117,7 +117,7 @@ describe('load balancing', () => {
       for (const key of keys) before.set(key, await get(running.url, { 'x-user-id': key }));
 
       const staying = backends.filter((b) => b.name !== 'd');
-      const endpoints = staying.map((b) => ({ id: b.address, address: b.address, weight: 1 }));
+      const endpoints = staying.map((b) => ({ id: b.address, address: b.address, weight: 1, healthy: true, healthySince: 0 }));
       running.swap({
         services: [serviceSpec([{ name: 'v1', weight: 100, endpoints }], { balance: 'hash', hashKey: { kind: 'header', name: 'x-user-id' } })],
       });

@@ -4,10 +4,9 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, afterEach, describe, it } from 'node:test';
 import { Agent, request } from 'undici';
-import { HealthChecker, type HealthCheckPolicy } from '../../src/health/active-checker.js';
-import type { Endpoint } from '../../src/proxy/endpoint.js';
+import { HealthChecker, type HealthCheckPolicy, type HealthTarget } from '../../src/health/active-checker.js';
 import { Proxy } from '../../src/proxy/proxy.js';
-import type { ServicePolicy, TableSpec } from '../../src/proxy/routing-table.js';
+import type { ServicePolicy } from '../../src/proxy/routing-table.js';
 import { echoName, refusedPort, startBackend, type Backend } from '../helpers/backend.js';
 import { serviceSpec, startProxy, testLimits, type RunningProxy } from '../helpers/proxy.js';
 import { waitFor } from '../helpers/wait.js';
@@ -46,13 +45,14 @@ interface HealthState {
   status: number;
   /** Health checks answered since the last reset, and whether the endpoint was healthy when each arrived. */
   served: { status: number; endpointHealthy: boolean | undefined }[];
-  endpoint?: Endpoint;
+  /** Whether the endpoint counted as healthy, read when each check arrives. */
+  healthyNow?: () => boolean;
 }
 
 async function startCheckedBackend(name: string, state: HealthState): Promise<Backend> {
   return startBackend(name, (req: IncomingMessage, res: ServerResponse, backend: Backend) => {
     if (req.url !== '/healthz') return echoName(req, res, backend);
-    state.served.push({ status: state.status, endpointHealthy: state.endpoint?.healthy });
+    state.served.push({ status: state.status, endpointHealthy: state.healthyNow?.() });
     res.statusCode = state.status;
     if (state.status >= 300 && state.status < 400) res.setHeader('location', '/elsewhere');
     res.end();
@@ -65,15 +65,31 @@ function checkPolicy(overrides: Partial<HealthCheckPolicy> = {}): HealthCheckPol
   return { path: '/healthz', interval: 30, timeout: 2000, healthyThreshold: 1, unhealthyThreshold: 1, ...overrides };
 }
 
-/** A proxy whose endpoints start unhealthy, as in the daemon: only a passing check lets traffic in. */
-async function uncheckedProxy(spec: TableSpec): Promise<{ proxy: Proxy; url: string; endpoint: (address: string) => Endpoint }> {
+interface CheckedProxy {
+  proxy: Proxy;
+  url: string;
+  /** The checked target at an address. */
+  target: (address: string) => HealthTarget;
+}
+
+/**
+ * A proxy over endpoints that start unhealthy, wired as the controller wires it: every health change
+ * publishes a new table carrying the checker's verdicts, so only a passing check lets traffic in.
+ */
+async function checkedProxy(health: HealthChecker, addresses: string[], policy: Partial<ServicePolicy> = {}): Promise<CheckedProxy> {
   const proxy = new Proxy({ limits: testLimits, dropServerHeader: false });
-  proxy.swap(spec);
+  const targets = new Map(addresses.map((address) => [address, { address }]));
+  const publish = () => {
+    const endpoints = [...targets.values()].map((t) => ({ id: t.address, address: t.address, weight: 1, healthy: health.isHealthy(t), healthySince: health.healthySince(t) }));
+    proxy.swap({ services: [serviceSpec([{ name: 'v1', weight: 100, endpoints }], policy)] });
+  };
+  publish();
+  health.onChange(publish);
   const [bound] = await proxy.listen([{ host: '127.0.0.1', port: 0 }]);
   return {
     proxy,
     url: `http://127.0.0.1:${bound!.port}`,
-    endpoint: (address) => proxy.endpoints.get(address) ?? assert.fail(`no endpoint ${address}`),
+    target: (address) => targets.get(address) ?? assert.fail(`no target ${address}`),
   };
 }
 
@@ -101,16 +117,16 @@ describe('health', () => {
       const sick: HealthState = { status: 503, served: [] };
       const well: HealthState = { status: 200, served: [] };
       const [a, b] = await backends(sick, well);
-      const { proxy, url, endpoint } = await uncheckedProxy({ services: [serviceSpec([a!.address, b!.address])] });
+      const health = checker();
+      const { proxy, url, target } = await checkedProxy(health, [a!.address, b!.address]);
       cleanups.push(() => proxy.close(1000).then(() => {}));
 
       const beforeChecks = await get(url);
       assert.equal(beforeChecks.status, 503, 'nothing is routable before any check passed');
       assert.equal(beforeChecks.error, 'no_healthy_endpoint');
 
-      const health = checker();
-      for (const address of [a!.address, b!.address]) health.watch(endpoint(address), checkPolicy());
-      await Promise.all([health.firstProbe(endpoint(a!.address)), health.firstProbe(endpoint(b!.address))]);
+      for (const address of [a!.address, b!.address]) health.watch(target(address), checkPolicy());
+      await Promise.all([health.firstProbe(target(a!.address)), health.firstProbe(target(b!.address))]);
 
       const answers = await burst(url, 40, 4);
       assert.deepEqual(new Set(answers.map((x) => `${x.status} ${x.backend}`)), new Set(['200 b1']));
@@ -123,11 +139,10 @@ describe('health', () => {
     it('takes an endpoint out after unhealthyThreshold failures in a row and back after healthyThreshold successes', async () => {
       const state: HealthState = { status: 200, served: [] };
       const [backend] = await backends(state);
-      const { proxy, endpoint } = await uncheckedProxy({ services: [serviceSpec([backend!.address])] });
-      cleanups.push(() => proxy.close(1000).then(() => {}));
-      const target = (state.endpoint = endpoint(backend!.address));
-      const changes: { healthy: boolean; served: HealthState['served'] }[] = [];
       const health = checker();
+      const target = { address: backend!.address };
+      state.healthyNow = () => health.isHealthy(target);
+      const changes: { healthy: boolean; served: HealthState['served'] }[] = [];
       health.onChange((_e, healthy) => changes.push({ healthy, served: [...state.served] }));
       health.watch(target, checkPolicy({ healthyThreshold: 2, unhealthyThreshold: 3 }));
 
@@ -159,37 +174,36 @@ describe('health', () => {
       const state: HealthState = { status: 200, served: [] };
       const [backend] = await backends(state);
       const closed = `127.0.0.1:${await refusedPort()}`;
-      const { proxy, endpoint } = await uncheckedProxy({ services: [serviceSpec([backend!.address, closed])] });
-      cleanups.push(() => proxy.close(1000).then(() => {}));
       const health = checker();
+      const open = { address: backend!.address };
+      const refused = { address: closed };
       const policy = checkPolicy({ path: null });
-      health.watch(endpoint(backend!.address), policy);
-      health.watch(endpoint(closed), policy);
-      await Promise.all([health.firstProbe(endpoint(backend!.address)), health.firstProbe(endpoint(closed))]);
+      health.watch(open, policy);
+      health.watch(refused, policy);
+      await Promise.all([health.firstProbe(open), health.firstProbe(refused)]);
 
-      assert.equal(endpoint(backend!.address).healthy, true);
-      assert.equal(health.lastResult(endpoint(backend!.address))?.detail, 'TCP connect');
+      assert.equal(health.isHealthy(open), true);
+      assert.equal(health.lastResult(open)?.detail, 'TCP connect');
       assert.equal(backend!.requests.length, 0, 'a TCP check sends no HTTP request');
-      assert.equal(endpoint(closed).healthy, false);
-      assert.equal(health.lastResult(endpoint(closed))?.detail, 'ECONNREFUSED');
+      assert.equal(health.isHealthy(refused), false);
+      assert.equal(health.lastResult(refused)?.detail, 'ECONNREFUSED');
 
       await backend!.close();
-      await waitFor(() => !endpoint(backend!.address).healthy, { message: 'unhealthy once the port is closed' });
+      await waitFor(() => !health.isHealthy(open), { message: 'unhealthy once the port is closed' });
     });
 
     it('counts a 3xx answer as healthy and a 404 as not', async () => {
       const redirecting: HealthState = { status: 302, served: [] };
       const missing: HealthState = { status: 404, served: [] };
       const [a, b] = await backends(redirecting, missing);
-      const { proxy, endpoint } = await uncheckedProxy({ services: [serviceSpec([a!.address, b!.address])] });
-      cleanups.push(() => proxy.close(1000).then(() => {}));
       const health = checker();
-      for (const address of [a!.address, b!.address]) health.watch(endpoint(address), checkPolicy());
-      await Promise.all([health.firstProbe(endpoint(a!.address)), health.firstProbe(endpoint(b!.address))]);
-      assert.equal(endpoint(a!.address).healthy, true);
-      assert.equal(health.lastResult(endpoint(a!.address))?.detail, 'HTTP 302');
-      assert.equal(endpoint(b!.address).healthy, false);
-      assert.equal(health.lastResult(endpoint(b!.address))?.detail, 'HTTP 404');
+      const [ta, tb] = [{ address: a!.address }, { address: b!.address }];
+      for (const t of [ta, tb]) health.watch(t, checkPolicy());
+      await Promise.all([health.firstProbe(ta), health.firstProbe(tb)]);
+      assert.equal(health.isHealthy(ta), true);
+      assert.equal(health.lastResult(ta)?.detail, 'HTTP 302');
+      assert.equal(health.isHealthy(tb), false);
+      assert.equal(health.lastResult(tb)?.detail, 'HTTP 404');
     });
   });
 
@@ -274,12 +288,12 @@ describe('health', () => {
     it('gives a newly healthy endpoint a small share at first and a full share once slowStartMs has passed', async () => {
       const [veteran, fresh] = await Promise.all([startBackend('veteran'), startBackend('fresh')]);
       cleanups.push(() => Promise.all([veteran.close(), fresh.close()]).then(() => {}));
-      const { proxy, url, endpoint } = await uncheckedProxy({
-        services: [serviceSpec([veteran.address, fresh.address], { slowStartMs: 2000 })],
-      });
+      const endpoints = [
+        { id: veteran.address, address: veteran.address, weight: 1, healthy: true, healthySince: Date.now() - 60_000 },
+        { id: fresh.address, address: fresh.address, weight: 1, healthy: true, healthySince: Date.now() },
+      ];
+      const { proxy, url } = await startProxy({ services: [serviceSpec([{ name: 'v1', weight: 100, endpoints }], { slowStartMs: 2000 })] });
       cleanups.push(() => proxy.close(1000).then(() => {}));
-      endpoint(veteran.address).markHealthy(Date.now() - 60_000);
-      endpoint(fresh.address).markHealthy(Date.now());
 
       const share = (answers: Answer[]) => answers.filter((x) => x.backend === 'fresh').length / answers.length;
       const first = await burst(url, 200, 20);

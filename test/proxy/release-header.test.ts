@@ -30,8 +30,8 @@ describe('the release header', () => {
     proxy = await startProxy({
       services: [
         serviceSpec([
-          { name: 'v1', cohort: 'stable', weight: 50, endpoints: [{ id: 's', address: stable.address, weight: 1 }] },
-          { name: 'v2', cohort: 'canary', weight: 50, endpoints: [{ id: 'c', address: canary.address, weight: 1 }] },
+          { name: 'v1', cohort: 'stable', weight: 50, endpoints: [{ id: 's', address: stable.address, weight: 1, healthy: true, healthySince: 0 }] },
+          { name: 'v2', cohort: 'canary', weight: 50, endpoints: [{ id: 'c', address: canary.address, weight: 1, healthy: true, healthySince: 0 }] },
         ]),
       ],
     });
@@ -68,7 +68,7 @@ describe('the release header', () => {
   });
 
   it('is set on a WebSocket handshake too', async () => {
-    const only = await startProxy({ services: [serviceSpec([{ name: 'v2', cohort: 'canary', weight: 100, endpoints: [{ id: 'c', address: canary.address, weight: 1 }] }])] });
+    const only = await startProxy({ services: [serviceSpec([{ name: 'v2', cohort: 'canary', weight: 100, endpoints: [{ id: 'c', address: canary.address, weight: 1, healthy: true, healthySince: 0 }] }])] });
     const ws = new WebSocket(`${only.url.replace('http', 'ws')}/`, { headers: { 'x-switchyard-release': 'forged' } });
     try {
       const told = await new Promise<string>((resolve, reject) => {
@@ -88,8 +88,8 @@ describe('the release header', () => {
       {
         services: [
           serviceSpec([
-            { name: 'v1', cohort: 'stable', weight: 50, endpoints: [{ id: 's', address: stable.address, weight: 1 }] },
-            { name: 'v2', cohort: 'canary', weight: 50, endpoints: [{ id: 'gone', address: dead, weight: 1 }] },
+            { name: 'v1', cohort: 'stable', weight: 50, endpoints: [{ id: 's', address: stable.address, weight: 1, healthy: true, healthySince: 0 }] },
+            { name: 'v2', cohort: 'canary', weight: 50, endpoints: [{ id: 'gone', address: dead, weight: 1, healthy: true, healthySince: 0 }] },
           ]),
         ],
       },

@@ -111,8 +111,8 @@ describe('sticky sessions', () => {
         services: [
           serviceSpec(
             [
-              { name: 'v1', weight: 50, endpoints: [{ id: a!.address, address: a!.address, weight: 1 }] },
-              { name: 'v2', weight: 50, endpoints: [{ id: b!.address, address: b!.address, weight: 1 }] },
+              { name: 'v1', weight: 50, endpoints: [{ id: a!.address, address: a!.address, weight: 1, healthy: true, healthySince: 0 }] },
+              { name: 'v2', weight: 50, endpoints: [{ id: b!.address, address: b!.address, weight: 1, healthy: true, healthySince: 0 }] },
             ],
             { sticky: { cookie: 'sy' } },
           ),

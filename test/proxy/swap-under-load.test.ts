@@ -25,8 +25,8 @@ describe('routing table swaps under load', () => {
       {
         services: [
           serviceSpec([
-            { name: 'v1', weight: 50, endpoints: [{ id: backends[0]!.address, address: backends[0]!.address, weight: 1 }] },
-            { name: 'v2', weight: 50, endpoints: [{ id: backends[2]!.address, address: backends[2]!.address, weight: 1 }] },
+            { name: 'v1', weight: 50, endpoints: [{ id: backends[0]!.address, address: backends[0]!.address, weight: 1, healthy: true, healthySince: 0 }] },
+            { name: 'v2', weight: 50, endpoints: [{ id: backends[2]!.address, address: backends[2]!.address, weight: 1, healthy: true, healthySince: 0 }] },
           ]),
         ],
       },

@@ -1,0 +1,142 @@
+// The messages between switchyard's processes, all plain data over Node's IPC channels. The keeper sits
+// in the middle: it relays the controller's tables and drains to every proxy worker, and the workers'
+// acknowledgements and observations back, adding which worker spoke (DESIGN.md, "The process model").
+import type { ObservationBatch } from '../../metrics/observations.js';
+import type { DrainReport } from '../../proxy/drain.js';
+import type { ProxyLimits } from '../../proxy/proxy-context.js';
+import type { ServerLimits } from '../../proxy/listener.js';
+import type { TableSpec } from '../../proxy/routing-table.js';
+
+/** A listening socket the keeper holds and hands down: where it listens, and its descriptor in the child. */
+export interface InheritedListener {
+  address: string;
+  port: number;
+  fd: number;
+}
+
+/** What a proxy worker is built with; fixed for its life (a changed value applies to workers started later). */
+export interface WorkerSettings {
+  limits: ServerLimits & ProxyLimits & { maxUrlLength: number };
+  dropServerHeader: boolean;
+  accessLog: { enabled: boolean; destination: string };
+}
+
+export interface WorkerInfo {
+  index: number;
+  pid: number;
+  startedAt: number;
+  /** The newest table version it acknowledged (0 = none yet). */
+  tableVersion: number;
+}
+
+// ── controller → proxy workers (through the keeper) ──────────────────────────────────────────────
+/** A routing table as data; the keeper keeps the newest for workers it starts later. */
+export interface TableMessage {
+  t: 'table';
+  version: number;
+  spec: TableSpec;
+  settings: WorkerSettings;
+}
+/** Drain an endpoint that left the table; each worker answers with `drained`. */
+export interface DrainMessage {
+  t: 'drain';
+  id: number;
+  endpoint: string;
+  timeoutMs: number;
+}
+
+// ── proxy worker → controller (the keeper fills in `worker`) ─────────────────────────────────────
+export interface AckMessage {
+  t: 'ack';
+  worker: number;
+  version: number;
+}
+export interface DrainedMessage {
+  t: 'drained';
+  worker: number;
+  id: number;
+  report: DrainReport;
+}
+export interface EndpointState {
+  id: string;
+  inFlight: number;
+  ejectedUntil: number;
+}
+export interface EjectionNote {
+  service: string;
+  endpoint: string;
+  forMs: number;
+}
+/** Every second: what the worker saw since the last one, and the state of its endpoints. */
+export interface ObservationsMessage {
+  t: 'observations';
+  worker: number;
+  batch: ObservationBatch;
+  endpoints: EndpointState[];
+  ejections: EjectionNote[];
+}
+
+// ── keeper ⇄ children ────────────────────────────────────────────────────────────────────────────
+export interface WorkerStart {
+  t: 'start';
+  index: number;
+  generation: number;
+  listeners: InheritedListener[];
+  /** The newest table, so a replacement serves at once even while no controller runs. */
+  table: TableMessage | null;
+}
+export interface ControllerStart {
+  t: 'start';
+  generation: number;
+  /** The admin API's socket. */
+  admin: InheritedListener;
+  /** The proxy's sockets (for status and logs; the workers serve them). */
+  listeners: InheritedListener[];
+  workers: WorkerInfo[];
+  /** The newest table version the workers have, so the controller's next one is newer. */
+  tableVersion: number;
+  keeperPid: number;
+  version: string;
+}
+/** The worker set changed (one started, exited or was replaced). */
+export interface FleetMessage {
+  t: 'fleet';
+  workers: WorkerInfo[];
+}
+/** Stop accepting, let in-flight work finish until the deadline, close what is left, exit. */
+export interface WorkerStop {
+  t: 'stop';
+  drainMs: number;
+}
+/** Daemon stop: drain and stop every app instance, close the store, exit. */
+export interface ControllerShutdown {
+  t: 'shutdown';
+}
+
+// ── controller → keeper ──────────────────────────────────────────────────────────────────────────
+/** The controller serves: its first table is in force and the admin API listens. */
+export interface ControllerReady {
+  t: 'ready';
+}
+/** A worker did not acknowledge or answer in time: stop it and start another. */
+export interface ReplaceWorker {
+  t: 'replace';
+  worker: number;
+  reason: string;
+}
+export interface UpgradeRequest {
+  t: 'upgrade';
+  id: number;
+}
+export interface UpgradeAnswer {
+  t: 'upgrade-answer';
+  id: number;
+  ok: boolean;
+  message: string;
+}
+
+export type ToWorker = WorkerStart | TableMessage | DrainMessage | WorkerStop;
+export type FromWorker = Omit<AckMessage, 'worker'> | Omit<DrainedMessage, 'worker'> | Omit<ObservationsMessage, 'worker'>;
+export type WorkerReport = AckMessage | DrainedMessage | ObservationsMessage;
+export type ToController = ControllerStart | FleetMessage | WorkerReport | ControllerShutdown | UpgradeAnswer;
+export type FromController = TableMessage | DrainMessage | ControllerReady | ReplaceWorker | UpgradeRequest;
