@@ -70,7 +70,7 @@ export async function runShopScenario(services: Services, { users = 8, log = () 
       await waitFor(() => (crowd.report.byVersion.v2 ?? 0) > 0, { timeout: 120_000, message: 'v2 (the canary) to serve' });
       const paused = await stack.api('POST', `/api/v1/services/${SERVICE}/pause`);
       if (paused.status !== 200) throw new Error(`pause: ${paused.status} ${JSON.stringify(paused.body)}`);
-      await waitFor(() => crowd.phonesStoredBy('v2') >= 2, { timeout: 120_000, message: 'v2 (the canary) to store phone numbers' });
+      await waitFor(() => crowd.phonesStoredBy('v2') >= 4, { timeout: 120_000, message: 'v2 (the canary) to store phone numbers' });
       const before = await snapshot(db);
       const asked = await stack.api<{ error?: { message: string } }>('POST', `/api/v1/services/${SERVICE}/rollback`, {});
       if (asked.status !== 200) throw new Error(`rollback: ${asked.status} ${JSON.stringify(asked.body)}`);
