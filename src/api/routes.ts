@@ -107,7 +107,8 @@ export function adminRoutes(actions: AdminActions, metrics: Registry): Router {
   action('abort', (name) => deploymentView(store, controller.abort(name)));
   action('rollback', (name, body) => {
     if (body.to !== undefined && typeof body.to !== 'string') throw badRequest('to must be a version label', 'to');
-    return deploymentView(store, controller.rollback(name, body.to));
+    if (body.force !== undefined && typeof body.force !== 'boolean') throw badRequest('force must be true or false', 'force');
+    return deploymentView(store, controller.rollback(name, body.to, body.force === true));
   });
   action('scale', async (name, body) => controller.scale(name, body.instances));
   router.add('GET', '/api/v1/events', ({ req, res, query }) => {

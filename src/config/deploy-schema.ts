@@ -2,6 +2,7 @@
 // Every part has defaults, so a service may leave `deploy` out entirely.
 import { z } from 'zod';
 import { canarySchema } from './canary-schema.js';
+import { describeValue } from './messages.js';
 import { count, duration, headerName, nonEmpty, percent, positiveDuration, share } from './fields.js';
 
 const rolling = z
@@ -78,11 +79,34 @@ const analysis = z
   .prefault({})
   .describe('Canary analysis: when to promote and when to roll back');
 
+/** A hook as the code uses it: the command, and whether running it ends the rollback window. */
+export interface HookSpec {
+  run: string;
+  endsRollbackWindow: boolean;
+}
+
+const hookObject = z.strictObject({
+  run: nonEmpty.describe('The command, run by /bin/sh in the release folder'),
+  endsRollbackWindow: z
+    .boolean()
+    .default(false)
+    .describe('Once this hook ran for a release, rollback refuses to go back past it unless forced (e.g. a contract migration)'),
+});
+
+/** A hook: a command string, or { run, endsRollbackWindow }. */
+const hook = z
+  .union([nonEmpty, hookObject], { error: (issue) => `expected a command or { run: COMMAND, endsRollbackWindow: true }, got ${describeValue(issue.input)}` })
+  .transform((h): HookSpec => (typeof h === 'string' ? { run: h, endsRollbackWindow: false } : h));
+
 const hooks = z
   .strictObject({
-    preDeploy: nonEmpty.optional().describe('Runs before the new release starts; failure aborts'),
-    postDeploy: nonEmpty.optional().describe('Runs after the new release serves all traffic'),
-    onRollback: nonEmpty.optional().describe('Runs after a rollback'),
+    preDeploy: hook.optional().describe('Runs before the new release starts; failure aborts'),
+    postDeploy: hook.optional().describe('Runs after the new release serves all traffic and the old one stopped'),
+    onRollback: z
+      .union([nonEmpty, hookObject.omit({ endsRollbackWindow: true })], { error: (issue) => `expected a command or { run: COMMAND }, got ${describeValue(issue.input)}` })
+      .transform((h): HookSpec => ({ run: typeof h === 'string' ? h : h.run, endsRollbackWindow: false }))
+      .optional()
+      .describe('Runs after a rollback'),
     timeout: positiveDuration.prefault('5m'),
   })
   .prefault({});

@@ -25,6 +25,7 @@ export type {
   DrainConfig,
   HashKey,
   HealthConfig,
+  HookSpec,
   HooksConfig,
   LimitsConfig,
   MatchConfig,

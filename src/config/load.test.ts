@@ -63,7 +63,7 @@ describe('loadConfig', () => {
     assert.equal(web.deploy.analysis.maxErrorRate, 0.01);
     assert.equal(web.deploy.analysis.maxP99Latency, 500);
     assert.equal(web.deploy.analysis.maxLatencyIncrease, 0.5);
-    assert.equal(web.deploy.hooks.preDeploy, 'npm run migrate:expand');
+    assert.deepEqual(web.deploy.hooks.preDeploy, { run: 'npm run migrate:expand', endsRollbackWindow: false });
     assert.equal(web.deploy.progressDeadline, 600_000);
   });
 

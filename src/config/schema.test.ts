@@ -251,3 +251,34 @@ describe('deploy', () => {
     ]);
   });
 });
+
+describe('deploy.hooks', () => {
+  it('takes a command string or { run, endsRollbackWindow } for each hook', () => {
+    const { hooks } = service(`${TARGETS}, deploy: { hooks: { preDeploy: npm run expand, postDeploy: { run: npm run contract, endsRollbackWindow: true }, onRollback: { run: ./notify.sh } } }`).deploy;
+    assert.deepEqual(hooks.preDeploy, { run: 'npm run expand', endsRollbackWindow: false });
+    assert.deepEqual(hooks.postDeploy, { run: 'npm run contract', endsRollbackWindow: true });
+    assert.deepEqual(hooks.onRollback, { run: './notify.sh', endsRollbackWindow: false });
+  });
+
+  it('says what a hook may be, and refuses endsRollbackWindow on onRollback', () => {
+    assert.deepEqual(serviceProblems(`${TARGETS}, deploy: { hooks: { postDeploy: 3 } }`), [
+      'services.web.deploy.hooks.postDeploy: expected a command or { run: COMMAND, endsRollbackWindow: true }, got 3',
+    ]);
+    assert.deepEqual(serviceProblems(`${TARGETS}, deploy: { hooks: { postDeploy: { run: x, endsRolbackWindow: true } } }`), [
+      'services.web.deploy.hooks.postDeploy.endsRolbackWindow: unknown key; did you mean `endsRollbackWindow`?',
+    ]);
+    assert.deepEqual(serviceProblems(`${TARGETS}, deploy: { hooks: { onRollback: { run: x, endsRollbackWindow: true } } }`), [
+      'services.web.deploy.hooks.onRollback.endsRollbackWindow: unknown key; expected one of run',
+    ]);
+  });
+});
+
+describe('proxy.releaseHeader', () => {
+  it('defaults to x-switchyard-release, lowercases a chosen name, and refuses a header the proxy manages', () => {
+    assert.equal(parse(`services:\n  web: { ${TARGETS} }\n`).proxy.releaseHeader, 'x-switchyard-release');
+    assert.equal(parse(`proxy: { releaseHeader: X-Routed-As }\nservices:\n  web: { ${TARGETS} }\n`).proxy.releaseHeader, 'x-routed-as');
+    assert.deepEqual(problems(`proxy: { releaseHeader: Host }\nservices:\n  web: { ${TARGETS} }\n`), [
+      'proxy.releaseHeader: host is a header the proxy or HTTP itself manages; choose another name, e.g. x-switchyard-release',
+    ]);
+  });
+});

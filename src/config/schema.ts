@@ -2,10 +2,14 @@
 // Defaults live here and in the service and deploy schemas it includes, nowhere else.
 import { z } from 'zod';
 import { checkHostPort, isLoopbackHost, parseHostPort } from './address.js';
-import { addressTypeError, count, duration, hostPort, nonEmpty, size } from './fields.js';
+import { addressTypeError, count, duration, headerName, hostPort, nonEmpty, size } from './fields.js';
 import { serviceSchema } from './service-schema.js';
 
 const listenAddress = hostPort();
+
+/** Request headers the proxy reads, rewrites or that describe the connection: not for the release header. */
+const PROXY_MANAGED_HEADER =
+  /^(host|content-length|transfer-encoding|connection|upgrade|expect|te|trailer|keep-alive|cookie|authorization|x-request-id|x-forwarded-.*|proxy-.*)$/;
 
 const proxySchema = z
   .strictObject({
@@ -27,6 +31,12 @@ const proxySchema = z
       })
       .prefault({}),
     dropServerHeader: z.boolean().default(false).describe("Remove the backend's Server header from responses"),
+    releaseHeader: headerName
+      .refine((name) => !PROXY_MANAGED_HEADER.test(name), {
+        error: (issue) => `${String(issue.input)} is a header the proxy or HTTP itself manages; choose another name, e.g. x-switchyard-release`,
+      })
+      .prefault('x-switchyard-release')
+      .describe('Request header telling the app which release and cohort it was routed as ("v2; cohort=canary"); removed from client requests'),
     limits: z
       .strictObject({
         headersTimeout: duration.prefault('30s').describe('Time for a client to send the request head'),
@@ -154,4 +164,4 @@ export type AnalysisConfig = DeployConfig['analysis'];
 export type HooksConfig = DeployConfig['hooks'];
 export type { HashKey } from './fields.js';
 export type { CanarySticky, RouteMatch, RouteRule } from './canary-schema.js';
-export type { AnalysisCheck } from './deploy-schema.js';
+export type { AnalysisCheck, HookSpec } from './deploy-schema.js';

@@ -22,6 +22,7 @@ import { settleInterrupted } from './recovery.js';
 import { findInstanceProcesses, isOurInstanceProcess } from '../runtime/leftovers.js';
 import { stopProcessGroup } from '../runtime/stop-process.js';
 import type { Step } from './steps.js';
+import { refusePastWindow } from './rollback-window.js';
 import { plan } from './strategies/index.js';
 
 interface Standby {
@@ -114,7 +115,7 @@ export class Controller {
     const healthOf = (i: Instance) => ({ healthy: health.isHealthy(i), healthySince: health.healthySince(i) });
     const spec: TableSpec = { services: [] };
     for (const [name, config] of Object.entries(this.config.services)) {
-      spec.services.push(serviceSpecFor(name, config, this.routing(name), healthOf));
+      spec.services.push(serviceSpecFor(name, config, this.routing(name), healthOf, this.deps.store.stableRelease(name)?.id ?? null));
     }
     this.published = spec;
     await this.deps.dataPlane.publish(spec);
@@ -191,12 +192,14 @@ export class Controller {
 
   /**
    * Back to the previous (or a named) release: one table swap while the old fleet is on standby,
-   * else a fast rolling deployment without pauses. During a deployment it is the same as abort.
+   * else a fast rolling deployment without pauses. During a deployment it is the same as abort. It
+   * refuses to go back past a release whose rollback window ended, unless `force`.
    */
-  rollback(service: string, to?: string): DeploymentRow {
+  rollback(service: string, to?: string, force = false): DeploymentRow {
     this.serviceConfig(service);
     const active = this.activeRun(service);
     if (active) {
+      if (!force) refusePastWindow(this.deps.store, service, active.stable?.number ?? 0, active.target.number, active.stable?.version ?? 'nothing');
       active.cancel('rollback requested');
       return active.row;
     }
@@ -214,6 +217,7 @@ export class Controller {
       if (target === undefined) throw new DeployError('not_possible', `${service} has no earlier release to roll back to`);
     }
     if (target.id === stable.id) throw new DeployError('not_possible', `${target.version} is already the stable release`, to === undefined ? undefined : 'to');
+    if (!force) refusePastWindow(store, service, target.number, stable.number, target.version);
     if (standby && standby.release.id === target.id) {
       clearTimeout(standby.timer);
       this.standbys.delete(service);

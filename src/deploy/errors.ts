@@ -1,6 +1,6 @@
 // Errors a deployment request can meet, each with a stable code, an HTTP status and the field at fault.
 
-export type DeployErrorCode = 'unknown_service' | 'invalid_field' | 'deployment_in_progress' | 'no_deployment' | 'not_possible' | 'unknown_release';
+export type DeployErrorCode = 'unknown_service' | 'invalid_field' | 'deployment_in_progress' | 'no_deployment' | 'not_possible' | 'unknown_release' | 'rollback_window_ended';
 
 const STATUS: Record<DeployErrorCode, number> = {
   unknown_service: 404,
@@ -9,6 +9,7 @@ const STATUS: Record<DeployErrorCode, number> = {
   invalid_field: 400,
   deployment_in_progress: 409,
   not_possible: 409,
+  rollback_window_ended: 409,
 };
 
 export class DeployError extends Error {

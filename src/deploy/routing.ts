@@ -2,7 +2,7 @@
 // weights, the preview rule) and its translation into the proxy's table spec.
 import type { ServiceConfig } from '../config/index.js';
 import { servicePolicy } from '../daemon/service-policy.js';
-import type { ReleaseSpec as TableRelease, ServiceSpec } from '../proxy/routing-table.js';
+import type { Cohort, ReleaseSpec as TableRelease, ServiceSpec } from '../proxy/routing-table.js';
 import type { RouteRule } from '../proxy/route-rules.js';
 import type { Instance } from '../runtime/instance.js';
 import type { StoredRouting } from '../store/index.js';
@@ -44,7 +44,8 @@ export function restoreRouting(stored: StoredRouting, instance: (id: string) => 
 /** An instance's health as the controller's checks see it. */
 export type HealthOf = (instance: Instance) => { healthy: boolean; healthySince: number };
 
-export function serviceSpecFor(name: string, config: ServiceConfig, routing: Routing, healthOf: HealthOf): ServiceSpec {
+/** `stableReleaseId` is the store's stable release: it names the cohorts the apps are told of. */
+export function serviceSpecFor(name: string, config: ServiceConfig, routing: Routing, healthOf: HealthOf, stableReleaseId: number | null = null): ServiceSpec {
   const byRelease = groupByRelease(routing);
   const labels = releaseNames(routing);
   const releases: TableRelease[] = [...byRelease.entries()].map(([releaseId, instances]) => ({
@@ -52,6 +53,8 @@ export function serviceSpecFor(name: string, config: ServiceConfig, routing: Rou
     weight: routing.weights === null ? instances.length : (routing.weights.get(releaseId) ?? 0),
     endpoints: instances.map((i) => ({ id: i.id, address: i.address, weight: 1, ...healthOf(i) })),
   }));
+  const cohorts = cohortsOf([...byRelease.keys()], releases, stableReleaseId);
+  releases.forEach((release, i) => (release.cohort = cohorts[i]));
   const rules: RouteRule[] = [];
   const preview = routing.previewRelease === null ? undefined : labels.get(routing.previewRelease);
   if (preview !== undefined) {
@@ -71,6 +74,18 @@ export function serviceSpecFor(name: string, config: ServiceConfig, routing: Rou
     // Sticky versions apply to percentage splits (canary); rolling shares by instance count.
     stickyRelease: sticky.enabled && routing.weights !== null ? { cookie: sticky.cookie, hashKey: sticky.hashKey ?? null } : null,
   };
+}
+
+/**
+ * Each release's cohort: `preview` without unpinned traffic; `stable` when it is the only one with
+ * traffic (a finished switch, even before promote records it) or the stable release; else `canary`.
+ */
+export function cohortsOf(ids: readonly number[], releases: readonly TableRelease[], stableReleaseId: number | null): Cohort[] {
+  const withTraffic = releases.filter((r) => r.weight > 0).length;
+  return releases.map((release, i) => {
+    if (release.weight <= 0) return 'preview';
+    return withTraffic === 1 || ids[i] === stableReleaseId ? 'stable' : 'canary';
+  });
 }
 
 /** Instances in rotation by release id, oldest release first (the order hash assignment relies on). */

@@ -55,6 +55,8 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
   private upstreamDone = true;
   private finished = false;
   private setCookies: string[] | null = null;
+  /** Index in `headers` of the release header's value: -1 until the first attempt adds it. */
+  private routedAsAt = -1;
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -69,7 +71,7 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
     // Invariant 6: one table per attempt (a retry routes again by the table current then).
     const table = ctx.table;
     const url = req.url ?? '/';
-    const head = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress ?? '', ctx.proto, false);
+    const head = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress ?? '', ctx.proto, false, ctx.releaseHeader);
     this.requestId = head.requestId;
     if (head.badRequest !== null) return this.respondError('bad_request', true);
     this.contentLength = head.contentLength;
@@ -110,6 +112,7 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
     this.connected = false;
     this.upstreamDone = false;
     endpoint.acquire(this);
+    this.tellRelease(this.release!);
     if (this.expectsContinue && this.retries === 0) this.res.writeContinue();
     const { timeouts } = service.policy;
     endpoint.upstream.dispatch(
@@ -125,6 +128,14 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
       },
       this,
     );
+  }
+
+  /** The release header, set on the first attempt and rewritten when a retry lands on another release. */
+  private tellRelease(release: ReleaseRoute): void {
+    if (this.routedAsAt < 0) {
+      this.headers.push(this.ctx.releaseHeader, release.routedAs);
+      this.routedAsAt = this.headers.length - 1;
+    } else this.headers[this.routedAsAt] = release.routedAs;
   }
 
   addSetCookie(value: string): void {

@@ -248,3 +248,12 @@ describe('clientResponseHeaders', () => {
     assert.deepEqual(Buffer.from(values(headers, 'x-name')[0]!, 'latin1'), cafe);
   });
 });
+
+describe('the release header', () => {
+  it('drops every copy a client sent, in any case, so only the proxy can set it', () => {
+    const raw = ['Host', 'a', 'X-Switchyard-Release', 'v9; cohort=canary', 'x-switchyard-release', 'v8', 'X-Other', '1'];
+    const { headers } = upstreamRequestHead(raw, '198.51.100.7', 'https', false, 'x-switchyard-release');
+    assert.deepEqual(values(headers, 'x-switchyard-release'), []);
+    assert.deepEqual(values(headers, 'x-other'), ['1']);
+  });
+});

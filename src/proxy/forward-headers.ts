@@ -1,5 +1,6 @@
 // Header rewriting in both directions: drop hop-by-hop headers (and the names Connection lists), add
-// X-Forwarded-*, keep or generate X-Request-Id, and refuse ambiguous requests (request smuggling).
+// X-Forwarded-*, keep or generate X-Request-Id, drop the release header a client sent (only the proxy
+// sets it), and refuse ambiguous requests (request smuggling).
 import { randomUUID } from 'node:crypto';
 
 export interface UpstreamRequestHead {
@@ -60,13 +61,15 @@ function listedByConnection(raw: readonly string[]): string[] | null {
 
 /**
  * The headers to send upstream for a request's raw headers. `upgrade` keeps Connection/Upgrade for a
- * WebSocket handshake (the tunnel needs them).
+ * WebSocket handshake (the tunnel needs them). `releaseHeader` (lowercase) is dropped: the exchange adds
+ * its own once the release is chosen, so an app can trust it.
  */
 export function upstreamRequestHead(
   raw: readonly string[],
   clientIp: string,
   proto: string,
   upgrade: boolean,
+  releaseHeader = '',
 ): UpstreamRequestHead {
   const listed = listedByConnection(raw);
   const headers: string[] = [];
@@ -108,7 +111,7 @@ export function upstreamRequestHead(
         if (upgrade) headers.push(name, value);
         continue;
     }
-    if (isHopByHop(lower) || (listed !== null && listed.includes(lower))) continue;
+    if (isHopByHop(lower) || (listed !== null && listed.includes(lower)) || lower === releaseHeader) continue;
     headers.push(name, value);
   }
   requestId ??= randomUUID();

@@ -31,6 +31,8 @@ export interface ProxyContext {
   readonly table: RoutingTable;
   readonly proto: string;
   readonly dropServerHeader: boolean;
+  /** Lowercase name of the request header that tells the app its release and cohort (ReleaseRoute.routedAs). */
+  readonly releaseHeader: string;
   readonly limits: ProxyLimits;
   readonly observer: ExchangeObserver;
   readonly events: ProxyEvents;

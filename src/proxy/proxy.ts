@@ -15,6 +15,8 @@ import { WebSocketTunnel } from './websocket-tunnel.js';
 export interface ProxyOptions {
   limits: ServerLimits & ProxyLimits & { maxUrlLength: number };
   dropServerHeader: boolean;
+  /** Lowercase; default x-switchyard-release. */
+  releaseHeader?: string;
   observer?: ExchangeObserver;
   events?: ProxyEvents;
 }
@@ -29,12 +31,14 @@ export type ListenTarget = { host: string; port: number } | { fd: number };
  */
 export type CloseMode = 'stop' | 'handover';
 
+export const DEFAULT_RELEASE_HEADER = 'x-switchyard-release';
 const NO_OBSERVER: ExchangeObserver = { onExchangeEnd: () => {} };
 const NO_EVENTS: ProxyEvents = { onEjected: () => {} };
 
 export class Proxy implements ProxyContext, ExchangeObserver {
   readonly proto = 'http';
   readonly dropServerHeader: boolean;
+  readonly releaseHeader: string;
   readonly limits: ProxyOptions['limits'];
   readonly events: ProxyEvents;
   readonly observer: ExchangeObserver = this;
@@ -51,6 +55,7 @@ export class Proxy implements ProxyContext, ExchangeObserver {
   constructor(options: ProxyOptions) {
     this.limits = options.limits;
     this.dropServerHeader = options.dropServerHeader;
+    this.releaseHeader = options.releaseHeader ?? DEFAULT_RELEASE_HEADER;
     this.downstream = options.observer ?? NO_OBSERVER;
     this.events = options.events ?? NO_EVENTS;
   }

@@ -25,8 +25,17 @@ export interface ServicePolicy {
   slowStartMs: number;
 }
 
+/**
+ * How a release takes part in the service's traffic, as the app is told: `stable` serves it (or all of
+ * it), `canary` takes a share next to stable (a canary, or the new half of a rolling deployment),
+ * `preview` is reached only by a rule (preview header, tester route).
+ */
+export type Cohort = 'stable' | 'canary' | 'preview';
+
 export interface ReleaseSpec {
   name: string;
+  /** Default `stable`. */
+  cohort?: Cohort;
   /** Share of unpinned traffic, 0-100 (relative to the other releases). */
   weight: number;
   endpoints: EndpointSpec[];
@@ -56,6 +65,8 @@ export class ReleaseRoute {
   readonly balancer: Balancer;
   /** Opaque cookie value naming this release (never the version label itself). */
   readonly cookieValue: string;
+  /** The release header's value for requests routed here, built once per table: `v2; cohort=canary`. */
+  readonly routedAs: string;
 
   constructor(
     readonly service: string,
@@ -63,9 +74,11 @@ export class ReleaseRoute {
     readonly weight: number,
     readonly endpoints: readonly Endpoint[],
     policy: ServicePolicy,
+    readonly cohort: Cohort = 'stable',
   ) {
     this.balancer = createBalancer(policy.balance, endpoints);
     this.cookieValue = stickyKeyFor(`release:${service}:${name}`);
+    this.routedAs = `${name}; cohort=${cohort}`;
   }
 }
 
@@ -240,7 +253,7 @@ export function buildTable(
         endpoint.slowStartMs = policy.slowStartMs;
         return endpoint;
       });
-      return new ReleaseRoute(service.name, release.name, release.weight, endpoints, policy);
+      return new ReleaseRoute(service.name, release.name, release.weight, endpoints, policy, release.cohort);
     });
     const budget = states.retryBudget(service.name, policy.retryBudget);
     return new ServiceRoute(service.name, service.match, policy, releases, service.rules, budget, service.stickyRelease ?? null);

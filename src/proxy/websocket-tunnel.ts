@@ -50,7 +50,7 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
     this.client.on('close', () => this.close());
     if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return this.reject('bad_request');
     const url = req.url ?? '/';
-    const head = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress ?? '', ctx.proto, false);
+    const head = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress ?? '', ctx.proto, false, ctx.releaseHeader);
     if (head.badRequest !== null || req.headers.host === undefined) return this.reject('bad_request');
     const service = ctx.table.match(req.headers.host, url);
     if (service === undefined) return this.reject('no_route');
@@ -59,6 +59,7 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
     if (endpoint === undefined) return this.reject('no_healthy_endpoint');
     this.endpoint = endpoint;
     endpoint.acquire(this);
+    head.headers.push(ctx.releaseHeader, this.release!.routedAs);
     endpoint.pool.dispatch(
       {
         path: service.match.stripPrefix ? stripPathPrefix(url, service.match.pathPrefix) : url,

@@ -7,6 +7,7 @@ export type { DeploymentPatch, NewDeployment } from './deployments.js';
 export { DEFAULT_EVENT_LIMIT } from './events.js';
 export type { EventFilter } from './events.js';
 export type { InstanceFilter, InstancePatch, NewInstance } from './instances.js';
+export type { RollbackWindowEnd } from './rollback-windows.js';
 export type { StepPatch } from './steps.js';
 export type { StoredRouting, StoredStandby } from './routing.js';
 export type { EventListener } from './subscribers.js';

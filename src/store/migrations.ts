@@ -88,7 +88,17 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 2: the instance count set by `scale`, kept across daemon restarts (NULL = the config's count).
   `ALTER TABLE services ADD COLUMN instances INTEGER;`,
-  // 3: what a new controller needs to resume where the last one stopped: each service's traffic split
+  // 3: releases past which a rollback needs force (a hook marked endsRollbackWindow ran for them).
+  `
+  CREATE TABLE rollback_window_ends (
+    release_id INTEGER PRIMARY KEY,
+    service    TEXT NOT NULL,
+    reason     TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    FOREIGN KEY (service, release_id) REFERENCES releases (service, id)
+  );
+  `,
+  // 4: what a new controller needs to resume where the last one stopped: each service's traffic split
   // by instance id and its standby release, and each step's undo as data.
   `
   CREATE TABLE routing (

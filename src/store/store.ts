@@ -10,6 +10,7 @@ import { EventTable } from './events.js';
 import type { InstanceFilter, InstancePatch, NewInstance } from './instances.js';
 import { InstanceTable } from './instances.js';
 import { ReleaseTable } from './releases.js';
+import { RollbackWindowTable, type RollbackWindowEnd } from './rollback-windows.js';
 import type { DeploymentRow, EventRow, InstanceRow, NewEvent, ReleaseRow, ReleaseSpec, StepRow } from './rows.js';
 import { RoutingTableRows, type StoredRouting, type StoredStandby } from './routing.js';
 import { ServiceTable } from './services.js';
@@ -35,6 +36,7 @@ export class Store {
   readonly #steps: StepTable;
   readonly #routing: RoutingTableRows;
   readonly #events: EventTable;
+  readonly #rollbackWindows: RollbackWindowTable;
   readonly #subscribers = new Subscribers();
   readonly #createRelease: Database.Transaction<(service: string, version: string, spec: ReleaseSpec) => ReleaseRow>;
   readonly #integrityCheck: Database.Statement<[], string>;
@@ -49,6 +51,7 @@ export class Store {
     this.#steps = new StepTable(db, path);
     this.#routing = new RoutingTableRows(db);
     this.#events = new EventTable(db);
+    this.#rollbackWindows = new RollbackWindowTable(db);
     this.#createRelease = db.transaction((service: string, version: string, spec: ReleaseSpec) => {
       this.#services.ensure(service);
       return this.#releases.create(service, version, spec);
@@ -137,6 +140,26 @@ export class Store {
   /** The highest-numbered release with this version label. */
   latestReleaseByVersion(service: string, version: string): ReleaseRow | undefined {
     return this.#releases.latestByVersion(service, version);
+  }
+
+  // rollback windows
+
+  /**
+   * Records that going back past this release needs force (a hook marked endsRollbackWindow started for
+   * it). True when this call recorded it; false when it was recorded before (the first reason stays).
+   */
+  endRollbackWindow(service: string, releaseId: number, reason: string): boolean {
+    return this.#write(() => this.#rollbackWindows.end(service, releaseId, reason));
+  }
+
+  /** Forgets an end recorded by `endRollbackWindow` (its hook failed: it is taken to have changed nothing). */
+  reopenRollbackWindow(releaseId: number): void {
+    this.#write(() => this.#rollbackWindows.reopen(releaseId));
+  }
+
+  /** The releases past which a rollback needs force, newest first. */
+  rollbackWindowEnds(service: string): RollbackWindowEnd[] {
+    return this.#rollbackWindows.forService(service);
   }
 
   // instances

@@ -22,7 +22,7 @@ export type DeploymentDetail = DeploymentView & { events: EventRow[] };
 export type DeploymentState = DeploymentView['state'];
 
 /** Set in the daemon's environment, so every instance and hook inherits it: teardown finds them by it. */
-const MARKER_ENV = 'SY_TEST_RUN_MARKER';
+export const MARKER_ENV = 'SY_TEST_RUN_MARKER';
 
 export interface ServiceOptions {
   instances?: number;
@@ -362,7 +362,7 @@ export function markedProcesses(marker: string, also: string[] = []): number[] {
 }
 
 /** SIGKILLs, by PID and process group, every instance in the state DB that still runs, and every marked process. */
-function killLeftovers(stateDir: string, marker: string): void {
+export function killLeftovers(stateDir: string, marker: string): void {
   const pids = new Set(markedProcesses(marker));
   try {
     const db = new Database(join(stateDir, 'state.db'), { readonly: true, fileMustExist: true });

@@ -38,7 +38,8 @@ export interface ControlPlaneOptions {
 }
 
 export function workerSettings(config: Config): WorkerSettings {
-  return { limits: config.proxy.limits, dropServerHeader: config.proxy.dropServerHeader, accessLog: config.proxy.accessLog };
+  const { limits, dropServerHeader, releaseHeader, accessLog } = config.proxy;
+  return { limits, dropServerHeader, releaseHeader, accessLog };
 }
 
 export class ControlPlane {

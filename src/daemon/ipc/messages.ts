@@ -20,6 +20,7 @@ export interface InheritedListener {
 export interface WorkerSettings {
   limits: ServerLimits & ProxyLimits & { maxUrlLength: number };
   dropServerHeader: boolean;
+  releaseHeader: string;
   accessLog: { enabled: boolean; destination: string };
 }
 

@@ -85,6 +85,7 @@ export class ProxyWorker {
     return new Proxy({
       limits: settings.limits,
       dropServerHeader: settings.dropServerHeader,
+      releaseHeader: settings.releaseHeader,
       observer: combineObservers(observers),
       events: { onEjected: (service, endpoint, forMs) => this.ejections.push({ service, endpoint: endpoint.id, forMs }) },
     });
