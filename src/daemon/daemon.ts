@@ -18,6 +18,7 @@ import type { ExchangeObserver } from '../proxy/proxy-context.js';
 import { Proxy } from '../proxy/proxy.js';
 import { Supervisor } from '../runtime/supervisor.js';
 import { Store, StoreError } from '../store/index.js';
+import { listenSpecs } from './listen-specs.js';
 import { StartError } from './start-error.js';
 
 export interface DaemonOptions {
@@ -170,7 +171,7 @@ export class Daemon {
 
   private async listen(): Promise<void> {
     const { config } = this;
-    this.proxyAddresses = await this.proxy.listen(config.proxy.listen.map((l) => parseHostPort(l)));
+    this.proxyAddresses = await this.proxy.listen(listenSpecs(config));
     const registry = createMetricsRegistry(this.metrics, () => this.proxy.table, () =>
       this.controller.serviceNames().map((name) => [name, this.controller.activeRun(name)?.row.state ?? 'idle'] as [string, string]),
     );

@@ -13,6 +13,7 @@ export function servicePolicy(service: ServiceConfig): ServicePolicy {
     retryBudget: service.retryBudget,
     outlier: service.outlier,
     slowStartMs: service.health.slowStart,
+    httpsRedirect: service.redirect === 'https',
   };
 }
 

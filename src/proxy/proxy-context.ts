@@ -29,7 +29,6 @@ export interface ProxyLimits {
 
 export interface ProxyContext {
   readonly table: RoutingTable;
-  readonly proto: string;
   readonly dropServerHeader: boolean;
   readonly limits: ProxyLimits;
   readonly observer: ExchangeObserver;

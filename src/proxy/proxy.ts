@@ -1,13 +1,16 @@
 // The data plane: listeners, the current routing table, the endpoints, and graceful stop. It knows
 // nothing of deployments; it routes by the table it is given and reports what it observes.
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { drainEndpoint, type DrainReport } from './drain.js';
 import type { UpstreamFailure } from './errors.js';
 import type { Endpoint } from './endpoint.js';
 import { EndpointRegistry } from './endpoint-registry.js';
 import { Exchange } from './exchange.js';
-import { createListener, type ServerLimits } from './listener.js';
+import { listenerFor, type ListenSpec } from './edge/listen-spec.js';
+import type { EdgeServer } from './edge/edge-server.js';
+import { EdgeTls } from './edge/edge-tls.js';
+import type { TlsSnapshot } from './edge/tls-snapshot.js';
+import type { ListenerHandlers, ServerLimits } from './listener.js';
 import type { ExchangeObserver, ProxyContext, ProxyEvents, ProxyLimits } from './proxy-context.js';
 import { buildTable, RoutingTable, ServiceStates, type TableSpec } from './routing-table.js';
 import { WebSocketTunnel } from './websocket-tunnel.js';
@@ -23,7 +26,6 @@ const NO_OBSERVER: ExchangeObserver = { onExchangeEnd: () => {} };
 const NO_EVENTS: ProxyEvents = { onEjected: () => {} };
 
 export class Proxy implements ProxyContext, ExchangeObserver {
-  readonly proto = 'http';
   readonly dropServerHeader: boolean;
   readonly limits: ProxyOptions['limits'];
   readonly events: ProxyEvents;
@@ -32,7 +34,8 @@ export class Proxy implements ProxyContext, ExchangeObserver {
   private readonly states = new ServiceStates();
   private readonly downstream: ExchangeObserver;
   private current: RoutingTable = new RoutingTable(0, []);
-  private servers: Server[] = [];
+  readonly tls = new EdgeTls();
+  private servers: EdgeServer[] = [];
   private active = 0;
   private idleWaiters: (() => void)[] = [];
   private closing = false;
@@ -64,34 +67,36 @@ export class Proxy implements ProxyContext, ExchangeObserver {
     return next;
   }
 
-  async listen(addresses: readonly { host: string; port: number }[]): Promise<AddressInfo[]> {
+  /** Makes new TLS certificates and ACME challenges current; a snapshot the TLS library refuses throws and changes nothing. */
+  setTls(snapshot: TlsSnapshot): void {
+    this.tls.apply(snapshot);
+  }
+
+  /** Listens on each entry: plain, h2c or HTTPS with HTTP/2 (see edge/listen-spec.ts). */
+  async listen(specs: readonly ListenSpec[]): Promise<AddressInfo[]> {
     const bound: AddressInfo[] = [];
-    for (const { host, port } of addresses) {
-      const server = createListener(this.limits, {
-        onRequest: (req, res, expectsContinue) => {
-          this.active++;
-          if (this.closing) res.shouldKeepAlive = false;
-          const exchange = new Exchange(this, req, res, expectsContinue);
-          if ((req.url ?? '').length > this.limits.maxUrlLength) exchange.refuse('uri_too_long');
-          else exchange.start();
-        },
-        onUpgrade: (req, socket, head) => {
-          this.active++;
-          new WebSocketTunnel(this, req, socket, head).start();
-        },
-      });
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+    for (const spec of specs) {
+      const server = listenerFor(spec, this.limits, this.handlers, this.tls, () => this.current);
+      await server.listen(spec.host, spec.port);
       this.servers.push(server);
-      bound.push(server.address() as AddressInfo);
+      bound.push(server.server.address() as AddressInfo);
     }
     return bound;
   }
+
+  private readonly handlers: ListenerHandlers = {
+    onRequest: (req, res, expectsContinue) => {
+      this.active++;
+      if (this.closing) res.shouldKeepAlive = false;
+      const exchange = new Exchange(this, req, res, expectsContinue);
+      if ((req.url ?? '').length > this.limits.maxUrlLength) exchange.refuse('uri_too_long');
+      else exchange.start();
+    },
+    onUpgrade: (req, socket, head) => {
+      this.active++;
+      new WebSocketTunnel(this, req, socket, head).start();
+    },
+  };
 
   /** Lets an endpoint that left the table finish its work, then closes what is left. */
   drain(endpoint: Endpoint, timeoutMs: number): Promise<DrainReport> {
@@ -118,7 +123,7 @@ export class Proxy implements ProxyContext, ExchangeObserver {
    */
   async close(timeoutMs: number): Promise<{ cut: number }> {
     this.closing = true;
-    const closed = this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    const closed = this.servers.map((s) => s.close());
     for (const server of this.servers) server.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));

@@ -23,6 +23,8 @@ export interface ServicePolicy {
   retryBudget: RetryBudgetPolicy;
   outlier: OutlierPolicy;
   slowStartMs: number;
+  /** Requests over plain http get 308 to https (`redirect: https`). */
+  httpsRedirect?: boolean;
 }
 
 export interface ReleaseSpec {
