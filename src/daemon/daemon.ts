@@ -8,11 +8,14 @@ import { createAdminServer, listenOn } from '../api/admin-server.js';
 import { TokenAuth } from '../api/auth.js';
 import { adminRoutes } from '../api/routes.js';
 import { ConfigError, loadConfig, parseHostPort, type Config } from '../config/index.js';
+import { CertificateError } from '../certificates/certificate-check.js';
+import { CertificateManager } from '../certificates/certificate-manager.js';
 import { Controller } from '../deploy/controller.js';
 import { recover } from '../deploy/recovery.js';
 import { HealthChecker } from '../health/active-checker.js';
 import { createMetricsRegistry } from '../metrics/prometheus.js';
 import { RequestMetrics } from '../metrics/request-metrics.js';
+import { registerTlsMetrics } from '../metrics/tls-metrics.js';
 import { AccessLog, combineObservers, createAccessLogger } from '../proxy/access-log.js';
 import type { ExchangeObserver } from '../proxy/proxy-context.js';
 import { Proxy } from '../proxy/proxy.js';
@@ -51,6 +54,7 @@ export class Daemon {
     readonly controller: Controller,
     readonly metrics: RequestMetrics,
     private readonly accessLog: AccessLog | null,
+    readonly certificates: CertificateManager,
   ) {}
 
   /** Loads the config, recovers state, brings every service's stable release up, then listens. */
@@ -77,15 +81,23 @@ export class Daemon {
         },
       },
     });
+    let certificates: CertificateManager;
+    try {
+      certificates = new CertificateManager(config, (snapshot) => proxy.setTls(snapshot), log.child({ part: 'certificates' }));
+    } catch (err) {
+      store.close();
+      throw err instanceof CertificateError ? new StartError(err.message) : err;
+    }
     const health = new HealthChecker();
     const supervisor = new Supervisor({ store, endpoints: proxy.endpoints, health, drain: (e, ms) => proxy.drain(e, ms), stateDir: config.state, log });
     const controller = new Controller(config, { store, health, metrics, supervisor, proxy, log });
-    const daemon = new Daemon(config, options, log, store, proxy, health, controller, metrics, accessLog);
+    const daemon = new Daemon(config, options, log, store, proxy, health, controller, metrics, accessLog, certificates);
     store.subscribe((event) => log.info({ service: event.service ?? undefined, type: event.type }, event.message));
     await recover(store, log);
     for (const name of controller.serviceNames()) store.ensureService(name);
     await Promise.all(controller.serviceNames().map((name) => controller.startStable(name)));
     try {
+      certificates.start();
       await daemon.listen();
     } catch (err) {
       // Nothing may stay running behind a daemon that could not start (instances, checks, the store).
@@ -127,6 +139,7 @@ export class Daemon {
       const timeout = Math.max(1000, ...Object.values(this.config.services).map((s) => s.drain.timeout));
       this.log.info({ inFlight: this.proxy.inFlight, timeoutMs: timeout }, 'stopping');
       if (this.pruneTimer) clearInterval(this.pruneTimer);
+      this.certificates.stop();
       // Event streams (dashboards, `deploy` following along) never end by themselves: cut them now.
       const adminClosed = new Promise<void>((resolve) => (this.admin ? this.admin.close(() => resolve()) : resolve()));
       this.admin?.closeAllConnections();
@@ -175,6 +188,7 @@ export class Daemon {
     const registry = createMetricsRegistry(this.metrics, () => this.proxy.table, () =>
       this.controller.serviceNames().map((name) => [name, this.controller.activeRun(name)?.row.state ?? 'idle'] as [string, string]),
     );
+    registerTlsMetrics(registry, { certificates: () => this.certificates.views(), handshakeFailures: () => this.proxy.tls.handshakeFailures() });
     this.pruneTimer = setInterval(() => this.metrics.prune(Math.floor(Date.now() / 1000)), 60_000);
     this.pruneTimer.unref();
     const admin = createAdminServer({
