@@ -88,8 +88,12 @@ export class EdgeServer {
     });
     // The compatibility API offers the members the exchange and the tunnel use (rawHeaders, url,
     // method, socket, writeHead, write, end, destroy, writeContinue, events), so they serve both.
-    const onRequest = (req: Http2ServerRequest, res: Http2ServerResponse, expectsContinue: boolean) =>
+    const onRequest = (req: Http2ServerRequest, res: Http2ServerResponse, expectsContinue: boolean) => {
+      // HTTP/2 frames a body without a length; HTTP/1.1 upstream needs chunked for it (nghttp2 has
+      // already refused a client's own transfer-encoding, so this cannot meet a Content-Length).
+      if (!req.stream.endAfterHeaders && req.headers['content-length'] === undefined) req.rawHeaders.push('transfer-encoding', 'chunked');
       handlers.onRequest(req as unknown as IncomingMessage, res as unknown as ServerResponse, expectsContinue);
+    };
     h2.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => onRequest(req, res, false));
     h2.on('checkContinue', (req: Http2ServerRequest, res: Http2ServerResponse) => onRequest(req, res, true));
     h2.on('session', (session: Http2Session) => {
