@@ -81,7 +81,7 @@ describe('HTTPS and HTTP/2 at the edge', () => {
     });
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
-    wss.on('connection', (ws) => ws.on('message', (m) => ws.send(`echo ${String(m)}`)));
+    wss.on('connection', (ws) => ws.on('message', (m) => ws.send(`echo ${(m as Buffer).toString()}`)));
     wsBackend = { port: (wss.address() as { port: number }).port, close: () => new Promise((resolve) => wss.close(() => resolve())) };
     [tlsPort, redirectPort, h2cPort, adminPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const config = await dir.write(
@@ -200,7 +200,7 @@ describe('HTTPS and HTTP/2 at the edge', () => {
     const ws = new WebSocket(`wss://127.0.0.1:${tlsPort}/`, { ca: ca.pem, servername: 'ws.w.test', headers: { host: 'ws.w.test' } });
     const reply = await new Promise<string>((resolve, reject) => {
       ws.once('open', () => ws.send('hi'));
-      ws.once('message', (m) => resolve(String(m)));
+      ws.once('message', (m) => resolve((m as Buffer).toString()));
       ws.once('error', reject);
     });
     assert.equal(reply, 'echo hi');
@@ -247,7 +247,7 @@ describe('HTTPS and HTTP/2 at the edge', () => {
     open.end('part two');
     assert.equal((JSON.parse(await response) as { size: number }).size, 'part one part two'.length);
     assert.equal((await h2Request(session, { ':method': 'GET', ':path': '/again', ':authority': 'a.test' })).status, 200, 'the h2 session goes on');
-    const echo = new Promise<string>((resolve) => ws.once('message', (m) => resolve(String(m))));
+    const echo = new Promise<string>((resolve) => ws.once('message', (m) => resolve((m as Buffer).toString())));
     ws.send('still here');
     assert.equal(await echo, 'echo still here');
     ws.close();
