@@ -32,8 +32,8 @@ function servedCertificate(port: number, servername: string): Promise<PeerCertif
 function startChild(command: string, args: string[], env: Record<string, string> = {}): { child: ChildProcess; output: () => string } {
   const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (t: string) => (output += t));
-  child.stderr!.setEncoding('utf8').on('data', (t: string) => (output += t));
+  child.stdout.setEncoding('utf8').on('data', (t: string) => (output += t));
+  child.stderr.setEncoding('utf8').on('data', (t: string) => (output += t));
   return { child, output: () => output };
 }
 
