@@ -83,10 +83,8 @@ describe('ACME certificates from pebble', () => {
     const ca = makeCa(dir.dir, 'Pebble Listener CA');
     const listenerCert = makeCert(dir.dir, ca, 'pebble-listener', ['localhost', '127.0.0.1']);
     backend = await startBackend('shop');
-    let httpPort: number, pebblePort: number, pebbleManagement: number, dnsPort: number;
-    [tlsPort, httpPort, adminPort, pebblePort, pebbleManagement, dnsPort, dnsManagement] = await Promise.all(
-      Array.from({ length: 7 }, () => freePort()),
-    );
+    const [httpPort, pebblePort, pebbleManagement, dnsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    [tlsPort, adminPort, dnsManagement] = [await freePort(), await freePort(), await freePort()];
     challtest = startChild('pebble-challtestsrv', [
       '-dns01', `127.0.0.1:${dnsPort}`, '-http01', '', '-https01', '', '-tlsalpn01', '',
       '-management', `127.0.0.1:${dnsManagement}`, '-defaultIPv4', '127.0.0.1', '-defaultIPv6', '',
