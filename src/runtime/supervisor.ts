@@ -7,7 +7,7 @@ import type { HealthChecker } from '../health/active-checker.js';
 import type { DrainReport } from '../proxy/drain.js';
 import type { Endpoint } from '../proxy/endpoint.js';
 import type { EndpointRegistry } from '../proxy/endpoint-registry.js';
-import { healthPolicy } from '../daemon/service-policy.js';
+import { healthPolicy, upstreamTimeouts } from '../daemon/service-policy.js';
 import type { ReleaseRow, Store } from '../store/index.js';
 import { Instance } from './instance.js';
 import { instanceLogPath, LogRotator, readLogTail } from './log-files.js';
@@ -90,7 +90,7 @@ export class Supervisor {
     const address = release.spec.kind === 'static' ? this.freeTarget(release) : `127.0.0.1:${await freePort()}`;
     store.createInstance({ id, service, releaseId: release.id, ordinal, address, pid: null, state: 'starting' });
     store.addEvent({ service, instanceId: id, type: 'instance.starting', message: `${id}: starting ${release.version} at ${address}`, data: { release: release.number } });
-    const endpoint = endpoints.ensure({ id, address, weight: 1 }, config.timeouts);
+    const endpoint = endpoints.ensure({ id, address, weight: 1 }, upstreamTimeouts(config));
     endpoint.slowStartMs = config.health.slowStart;
     const instance = new Instance(id, service, release, ordinal, address, endpoint, store);
     this.live.set(id, instance);
@@ -235,7 +235,7 @@ export class Supervisor {
     health.unwatch(old);
     this.byEndpoint.delete(old);
     instance.address = `127.0.0.1:${await freePort()}`;
-    instance.endpoint = endpoints.ensure({ id: instance.id, address: instance.address, weight: 1 }, config.timeouts);
+    instance.endpoint = endpoints.ensure({ id: instance.id, address: instance.address, weight: 1 }, upstreamTimeouts(config));
     instance.endpoint.slowStartMs = config.health.slowStart;
     this.byEndpoint.set(instance.endpoint, instance);
     health.watch(instance.endpoint, healthPolicy(config));

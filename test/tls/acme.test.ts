@@ -155,7 +155,7 @@ describe('ACME certificates from pebble', () => {
       },
       { timeout: 30_000, interval: 200, message: `the ACME certificate to serve\n${pebble?.output() ?? ''}` },
     );
-    assert.match(served.issuer.CN ?? '', /Pebble Intermediate/);
+    assert.match(String(served.issuer.CN), /Pebble Intermediate/);
     firstSerial = served.serialNumber;
     const [view] = await certificates();
     assert.equal(view?.source, 'acme');

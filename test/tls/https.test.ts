@@ -17,7 +17,8 @@ import { waitFor } from '../helpers/wait.js';
 function run(cmd: string, args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile(cmd, args, { timeout: 15_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as NodeJS.ErrnoException & { code?: number }).code as number) || 1 : 0, stdout, stderr });
+      const code = (err as { code?: unknown } | null)?.code;
+      resolve({ code: err === null ? 0 : typeof code === 'number' ? code : 1, stdout, stderr });
     });
     child.stdin?.end(input);
   });
@@ -197,7 +198,7 @@ describe('HTTPS and HTTP/2 at the edge', () => {
   });
 
   it('tunnels WebSockets over HTTP/1.1 on TLS', async () => {
-    const ws = new WebSocket(`wss://127.0.0.1:${tlsPort}/`, { ca: ca.pem, servername: 'ws.w.test', headers: { host: 'ws.w.test' } });
+    const ws = new WebSocket(`wss://127.0.0.1:${tlsPort}/`, { ca: ca.pem, servername: 'ws.w.test', headers: { host: 'ws.w.test' } } as WebSocket.ClientOptions);
     const reply = await new Promise<string>((resolve, reject) => {
       ws.once('open', () => ws.send('hi'));
       ws.once('message', (m) => resolve((m as Buffer).toString()));
@@ -227,7 +228,7 @@ describe('HTTPS and HTTP/2 at the edge', () => {
     const before = await peerCertificate(tlsPort, ca.pem, 'a.test');
     const session = http2Connect(`https://127.0.0.1:${tlsPort}`, { ca: ca.pem, servername: 'a.test' });
     assert.equal((await h2Request(session, { ':method': 'GET', ':path': '/', ':authority': 'a.test' })).status, 200);
-    const ws = new WebSocket(`wss://127.0.0.1:${tlsPort}/`, { ca: ca.pem, servername: 'ws.w.test', headers: { host: 'ws.w.test' } });
+    const ws = new WebSocket(`wss://127.0.0.1:${tlsPort}/`, { ca: ca.pem, servername: 'ws.w.test', headers: { host: 'ws.w.test' } } as WebSocket.ClientOptions);
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     // A stream open across the replacement: its body arrives after the new certificate is in force.
     const open = session.request({ ':method': 'POST', ':path': '/slow', ':authority': 'a.test' });
