@@ -1,6 +1,7 @@
 // The admin API's routes (DESIGN.md, "Admin API"): JSON in and out, errors as {error: {code, message,
 // field?}}. The API only calls the controller and the store; it holds no state of its own.
 import type { Registry } from 'prom-client';
+import type { CertificateView } from '../certificates/certificate-manager.js';
 import type { Controller } from '../deploy/controller.js';
 import { DeployError } from '../deploy/errors.js';
 import { instanceLogPath, readLogTail } from '../runtime/log-files.js';
@@ -17,6 +18,7 @@ export interface AdminActions {
   reload(): { ok: boolean; problems?: string; needsRestart?: string[] };
   daemon(): DaemonView;
   upgrade(): Promise<{ ok: boolean; message: string; status: UpgradeView }>;
+  readonly certificates?: { views(): CertificateView[] };
 }
 
 const SERVICE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -59,6 +61,7 @@ export function adminRoutes(actions: AdminActions, metrics: Registry): Router {
     if (!answer.ok) throw new ApiError(409, 'upgrade_in_progress', answer.message);
     return { status: 202, body: { message: answer.message, upgrade: answer.status } };
   });
+  router.add('GET', '/api/v1/certificates', () => ({ status: 200, body: { certificates: actions.certificates?.views() ?? [] } }));
   router.add('GET', '/api/v1/services', () => ({ status: 200, body: { services: controller.serviceNames().map((n) => serviceView(controller, n)) } }));
   router.add('GET', '/api/v1/services/:name', api(({ params }) => ({ status: 200, body: serviceView(controller, params.name!) })));
   router.add(

@@ -19,3 +19,4 @@ export interface LogsView {
 
 /** Deployment states after which nothing changes any more. */
 export const FINAL_STATES: ReadonlySet<string> = new Set(['succeeded', 'rolled-back', 'failed']);
+export type { CertificateView } from '../certificates/certificate-manager.js';

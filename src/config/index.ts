@@ -10,6 +10,11 @@ export type { UnitResult } from './units.js';
 export type { Env } from './interpolate.js';
 export type {
   AccessLogConfig,
+  AcmeConfig,
+  HstsConfig,
+  ListenerConfig,
+  ListenerTlsConfig,
+  UpstreamTlsConfig,
   AdminConfig,
   AnalysisCheck,
   AnalysisConfig,

@@ -40,5 +40,6 @@ function explain(issue: z.core.$ZodIssue, prefix: PropertyKey[], schema: z.core.
 
 // A union branch that failed only because the value had another type says nothing useful.
 function isMismatchAtRoot(issue: z.core.$ZodIssue): boolean {
+  if (issue.path.length === 0 && issue.code === 'invalid_union') return issue.errors.every((branch) => branch.every(isMismatchAtRoot));
   return issue.path.length === 0 && (issue.code === 'invalid_type' || issue.code === 'invalid_value');
 }

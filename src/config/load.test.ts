@@ -32,7 +32,7 @@ describe('loadConfig', () => {
     const config = loadConfig(EXAMPLE, { SWITCHYARD_TOKEN: TOKEN });
     const web = config.services.web;
     assert.ok(web);
-    assert.deepEqual(config.proxy.listen, ['127.0.0.1:8080']);
+    assert.deepEqual(config.proxy.listen.map((l) => l.address), ['127.0.0.1:8080']);
     assert.equal(config.admin.token, TOKEN);
     assert.equal(config.state, join(dirname(EXAMPLE), '.switchyard'));
     assert.deepEqual(web.match, { hosts: ['app.example.com'], pathPrefix: '/', stripPrefix: false });
@@ -118,7 +118,7 @@ describe('loadConfig', () => {
 describe('parseConfig', () => {
   it('fills in every default around a minimal service', () => {
     const config = parseConfig('services:\n  web:\n    targets: [127.0.0.1:3000]\n', '/srv/app/switchyard.yaml', {});
-    assert.deepEqual(config.proxy.listen, ['127.0.0.1:8080']);
+    assert.deepEqual(config.proxy.listen.map((l) => l.address), ['127.0.0.1:8080']);
     assert.deepEqual(config.proxy.accessLog, { enabled: true, destination: 'stdout' });
     assert.equal(config.proxy.dropServerHeader, false);
     assert.deepEqual(config.proxy.limits, {
@@ -223,7 +223,7 @@ describe('parseConfig', () => {
       '    run: { command: "node $${NOT_A_VAR}.js", version: "${VERSION}" }',
     ].join('\n');
     const config = parseConfig(text, 'switchyard.yaml', { PORT: '9000', VERSION: 'v7' });
-    assert.deepEqual(config.proxy.listen, ['127.0.0.1:9000']);
+    assert.deepEqual(config.proxy.listen.map((l) => l.address), ['127.0.0.1:9000']);
     assert.equal(config.services.web?.run?.command, 'node ${NOT_A_VAR}.js');
     assert.equal(config.services.web?.run?.version, 'v7');
   });

@@ -100,15 +100,26 @@ function resolvePaths(config: Config, dir: string): Config {
   const at = (path: string): string => (isAbsolute(path) ? path : resolve(dir, path));
   const destination = config.proxy.accessLog.destination;
   const services = Object.fromEntries(
-    Object.entries(config.services).map(([name, service]) => [
-      name,
-      service.run ? { ...service, run: { ...service.run, cwd: at(service.run.cwd ?? '.') } } : service,
-    ]),
+    Object.entries(config.services).map(([name, service]) => {
+      const run = service.run ? { ...service.run, cwd: at(service.run.cwd ?? '.') } : undefined;
+      const ca = service.upstreamTls?.ca;
+      const upstreamTls = ca === undefined ? service.upstreamTls : { ...service.upstreamTls, ca: at(ca) };
+      return [name, { ...service, run, upstreamTls }];
+    }),
   );
+  const listen = config.proxy.listen.map((listener) => {
+    const { tls } = listener;
+    if (tls === undefined) return listener;
+    const certificates = tls.certificates.map((c) => ({ cert: at(c.cert), key: at(c.key), ocsp: c.ocsp === undefined ? undefined : at(c.ocsp) }));
+    const directoryCa = tls.acme?.directoryCa;
+    const acme = tls.acme && directoryCa !== undefined ? { ...tls.acme, directoryCa: at(directoryCa) } : tls.acme;
+    return { ...listener, tls: { ...tls, certificates, acme } };
+  });
   return {
     ...config,
     proxy: {
       ...config.proxy,
+      listen,
       accessLog: {
         ...config.proxy.accessLog,
         destination: destination === 'stdout' || destination === 'stderr' ? destination : at(destination),

@@ -105,7 +105,7 @@ describe('listen addresses', () => {
   const svc = `services:\n  web: { ${TARGETS} }\n`;
 
   it('accepts one address or a list, with IPv4, host names and bracketed IPv6', () => {
-    assert.deepEqual(parse(`proxy: { listen: [0.0.0.0:80, "[::]:80", localhost:0] }\n${svc}`).proxy.listen, [
+    assert.deepEqual(parse(`proxy: { listen: [0.0.0.0:80, "[::]:80", localhost:0] }\n${svc}`).proxy.listen.map((l) => l.address), [
       '0.0.0.0:80',
       '[::]:80',
       'localhost:0',

@@ -3,9 +3,9 @@
 import { z } from 'zod';
 import { checkHostPort, isLoopbackHost, parseHostPort } from './address.js';
 import { addressTypeError, count, duration, headerName, hostPort, nonEmpty, size } from './fields.js';
+import { listenEntry } from './listen-schema.js';
 import { serviceSchema } from './service-schema.js';
 
-const listenAddress = hostPort();
 
 /** Request headers the proxy reads, rewrites or that describe the connection: not for the release header. */
 const PROXY_MANAGED_HEADER =
@@ -14,12 +14,12 @@ const PROXY_MANAGED_HEADER =
 const proxySchema = z
   .strictObject({
     listen: z
-      .union([listenAddress, z.array(listenAddress).min(1)], {
-        error: (issue) => (Array.isArray(issue.input) ? undefined : addressTypeError(issue.input)),
+      .union([listenEntry, z.array(listenEntry).min(1)], {
+        error: (issue) => (Array.isArray(issue.input) || typeof issue.input === 'object' ? undefined : addressTypeError(issue.input)),
       })
-      .transform((listen) => (typeof listen === 'string' ? [listen] : listen))
+      .transform((listen) => (Array.isArray(listen) ? listen : [listen]))
       .prefault('127.0.0.1:8080')
-      .describe('Where the proxy listens: host:port or a list'),
+      .describe('Where the proxy listens: host:port, a mapping with tls, or a list of them'),
     workers: z
       .union([z.literal('auto'), z.number().int().min(1).max(256)], { error: 'must be auto or a whole number from 1 to 256' })
       .default(1)
@@ -109,8 +109,11 @@ export const configSchema = z
   })
   .superRefine((config, ctx) => {
     const admin = config.admin.listen;
-    if (config.proxy.listen.includes(admin) && hostOf(admin) !== undefined && !admin.endsWith(':0')) {
+    if (config.proxy.listen.some((l) => l.address === admin) && hostOf(admin) !== undefined && !admin.endsWith(':0')) {
       ctx.addIssue({ code: 'custom', path: ['admin', 'listen'], message: `${admin} is also a proxy listen address` });
+    }
+    if (config.services && Object.values(config.services).some((s) => s.redirect !== undefined) && !config.proxy.listen.some((l) => l.tls)) {
+      ctx.addIssue({ code: 'custom', path: ['proxy', 'listen'], message: 'a service redirects to https, so one listener needs tls' });
     }
     // Two services matching the same host and prefix would make routing depend on file order.
     const owners = new Map<string, string>();
@@ -140,6 +143,7 @@ export type ConfigInput = z.input<typeof configSchema>;
 /** The resolved config: defaults applied, durations in ms, percentages as fractions, sizes in bytes. */
 export type Config = z.output<typeof configSchema>;
 export type ProxyConfig = Config['proxy'];
+export type { AcmeConfig, HstsConfig, ListenerConfig, ListenerTlsConfig } from './listen-schema.js';
 export type LimitsConfig = ProxyConfig['limits'];
 export type AccessLogConfig = ProxyConfig['accessLog'];
 export type AdminConfig = Config['admin'];
@@ -153,6 +157,7 @@ export type StickyConfig = NonNullable<ServiceConfig['sticky']>;
 export type TimeoutsConfig = ServiceConfig['timeouts'];
 export type RetryBudgetConfig = ServiceConfig['retryBudget'];
 export type DrainConfig = ServiceConfig['drain'];
+export type UpstreamTlsConfig = NonNullable<ServiceConfig['upstreamTls']>;
 export type StopConfig = ServiceConfig['stop'];
 export type DeployConfig = ServiceConfig['deploy'];
 export type DeployStrategy = DeployConfig['strategy'];

@@ -92,6 +92,17 @@ const timeoutsSchema = z
   .prefault({})
   .describe('Upstream timeouts');
 
+export const upstreamTlsSchema = z
+  .union([
+    z.literal(true),
+    z.strictObject({
+      ca: nonEmpty.optional().describe("PEM file of the CAs that sign the instances' certificates; default: the system's"),
+      serverName: nonEmpty.optional().describe('Name the certificate must carry; default: the host of the target address'),
+    }),
+  ])
+  .transform((tls) => (tls === true ? {} : tls))
+  .describe('Speak TLS to the instances (verified against ca and serverName); absent = plain HTTP');
+
 const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const;
 
 export const serviceSchema = z
@@ -110,6 +121,8 @@ export const serviceSchema = z
     hashKey: hashKey.optional(),
     sticky: stickySchema.optional(),
     timeouts: timeoutsSchema,
+    redirect: z.literal('https', 'can only be https').optional().describe('Requests that arrive over plain http get 308 to https'),
+    upstreamTls: upstreamTlsSchema.optional(),
     retries: z.int().min(0).max(10).default(2).describe('Retries on another instance, only when safe'),
     retryBudget: z
       .strictObject({

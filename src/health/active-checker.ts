@@ -16,6 +16,8 @@ export interface HealthCheckPolicy {
   timeout: number;
   healthyThreshold: number;
   unhealthyThreshold: number;
+  /** HTTPS checks for instances that speak TLS. */
+  tls?: { ca?: string; serverName?: string } | null;
 }
 
 export interface ProbeResult {
@@ -175,10 +177,11 @@ export class HealthChecker<T extends HealthTarget = HealthTarget> {
 export async function probe(address: string, policy: HealthCheckPolicy, agent?: Agent): Promise<ProbeResult> {
   if (policy.path === null) return tcpProbe(address, policy.timeout);
   try {
-    const response = await request(`http://${address}${policy.path}`, {
+    const tls = policy.tls ?? null;
+    const response = await request(`${tls ? 'https' : 'http'}://${address}${policy.path}`, {
       method: 'GET',
       headers: { 'user-agent': 'switchyard-health-check' },
-      dispatcher: agent,
+      dispatcher: tls ? tlsAgent(tls) : agent,
       headersTimeout: policy.timeout,
       bodyTimeout: policy.timeout,
       signal: AbortSignal.timeout(policy.timeout),
@@ -189,6 +192,16 @@ export async function probe(address: string, policy: HealthCheckPolicy, agent?: 
   } catch (err) {
     return { ok: false, detail: describeError(err) };
   }
+}
+
+const tlsAgents = new Map<string, Agent>();
+
+/** One agent per TLS setting, so checks reuse verified connections. */
+function tlsAgent(tls: { ca?: string; serverName?: string }): Agent {
+  const key = `${tls.serverName ?? ''}\n${tls.ca ?? ''}`;
+  let agent = tlsAgents.get(key);
+  if (agent === undefined) tlsAgents.set(key, (agent = new Agent({ connect: { ca: tls.ca, servername: tls.serverName } })));
+  return agent;
 }
 
 function tcpProbe(address: string, timeout: number): Promise<ProbeResult> {

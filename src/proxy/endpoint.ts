@@ -14,6 +14,13 @@ export interface UpstreamTimeouts {
   connect: number;
   /** Upstream keep-alive idle time; below the app's own (commonly 5 s) so the app never closes first. */
   keepAlive: number;
+  /** Speak TLS to the instance, verified against these CAs (default: the system's) and this name. */
+  tls?: UpstreamTls | null;
+}
+
+export interface UpstreamTls {
+  ca?: string;
+  serverName?: string;
 }
 
 /** Floor of the slow-start ramp, so a fresh endpoint still gets some traffic to prove itself. */
@@ -51,7 +58,9 @@ export class Endpoint {
   ) {
     this.weight = weight;
     this.stickyKey = stickyKeyFor(id);
-    this.pool = new Pool(`http://${address}`, {
+    const tls = timeouts.tls ?? null;
+    this.pool = new Pool(`${tls ? 'https' : 'http'}://${address}`, {
+      connect: tls ? { ca: tls.ca, servername: tls.serverName } : undefined,
       connectTimeout: timeouts.connect,
       keepAliveTimeout: timeouts.keepAlive,
       keepAliveMaxTimeout: timeouts.keepAlive,
@@ -65,6 +74,7 @@ export class Endpoint {
       port: Number(address.slice(colon + 1)),
       connectTimeout: timeouts.connect,
       keepAliveTimeout: timeouts.keepAlive,
+      tls,
     });
   }
 

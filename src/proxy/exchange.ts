@@ -16,7 +16,7 @@ import {
   type ProxyErrorCode,
   type UpstreamFailure,
 } from './errors.js';
-import { clientResponseHeaders, upstreamRequestHead } from './forward-headers.js';
+import { clientResponseHeaders, forwardedProto, upstreamRequestHead } from './forward-headers.js';
 import { stripPathPrefix } from './host-router.js';
 import type { ProxyContext } from './proxy-context.js';
 import type { ReleaseRoute, ServiceRoute } from './routing-table.js';
@@ -71,7 +71,7 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
     // Invariant 6: one table per attempt (a retry routes again by the table current then).
     const table = ctx.table;
     const url = req.url ?? '/';
-    const head = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress ?? '', ctx.proto, false, ctx.releaseHeader);
+    const head = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress ?? '', forwardedProto(req.socket), false, ctx.releaseHeader);
     this.requestId = head.requestId;
     if (head.badRequest !== null) return this.respondError('bad_request', true);
     this.contentLength = head.contentLength;
@@ -180,7 +180,8 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
     const headers = clientResponseHeaders(rawHeaders, this.ctx.dropServerHeader, this.requestId);
     if (this.setCookies !== null) for (const cookie of this.setCookies) headers.push('set-cookie', cookie);
     try {
-      if (statusText) res.writeHead(statusCode, statusText, headers);
+      // HTTP/2 has no reason phrase.
+      if (statusText && this.req.httpVersionMajor === 1) res.writeHead(statusCode, statusText, headers);
       else res.writeHead(statusCode, headers);
     } catch {
       // The app sent a header Node refuses to forward (control characters): not a valid response.

@@ -2,6 +2,7 @@
 // X-Forwarded-*, keep or generate X-Request-Id, drop the release header a client sent (only the proxy
 // sets it), and refuse ambiguous requests (request smuggling).
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 
 export interface UpstreamRequestHead {
   headers: string[];
@@ -79,6 +80,8 @@ export function upstreamRequestHead(
   let hasTransferEncoding = false;
   let forwardedFor: string | null = null;
   let requestId: string | null = null;
+  let authority: string | null = null;
+  let badPseudoHeader: string | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
@@ -110,9 +113,26 @@ export function upstreamRequestHead(
       case 'upgrade':
         if (upgrade) headers.push(name, value);
         continue;
+      // HTTP/2 pseudo-headers: :authority becomes Host upstream; the others are in the request line.
+      case ':authority':
+        authority = value;
+        continue;
+      case ':method':
+      case ':path':
+      case ':scheme':
+        continue;
+    }
+    if (lower.charCodeAt(0) === 58 /* : */) {
+      badPseudoHeader = lower;
+      continue;
     }
     if (isHopByHop(lower) || (listed !== null && listed.includes(lower)) || lower === releaseHeader) continue;
     headers.push(name, value);
+  }
+  if (authority !== null && hostCount === 0) {
+    host = authority;
+    hostCount = 1;
+    headers.push('host', authority);
   }
   requestId ??= randomUUID();
   headers.push(
@@ -126,8 +146,15 @@ export function upstreamRequestHead(
   if (host !== null) headers.push('x-forwarded-host', host);
   let badRequest: string | null = null;
   if (hostCount > 1) badRequest = 'more than one Host header';
+  else if (authority !== null && host !== null && authority.toLowerCase() !== host.toLowerCase()) badRequest = ':authority and Host differ';
+  else if (badPseudoHeader !== null) badRequest = `unknown pseudo-header ${badPseudoHeader}`;
   else if (contentLength !== undefined && hasTransferEncoding) badRequest = 'both Content-Length and Transfer-Encoding';
   return { headers, requestId, badRequest, host: host ?? undefined, contentLength, chunked: hasTransferEncoding };
+}
+
+/** X-Forwarded-Proto from the connection the request really came on (not from what the client claims). */
+export function forwardedProto(socket: Socket): 'https' | 'http' {
+  return (socket as Socket & { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
 }
 
 /**

@@ -1,6 +1,7 @@
 // The client-facing HTTP server: strict parsing, limits and timeouts, and a handler per request,
 // 100-continue and WebSocket upgrade.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { errorBody, statusOf, type ProxyErrorCode } from './errors.js';
 
@@ -17,8 +18,9 @@ export interface ListenerHandlers {
   onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
 }
 
-export function createListener(limits: ServerLimits, handlers: ListenerHandlers): Server {
-  const server = createServer({
+/** `tls` makes it an HTTPS server (the edge server adds SNI, ALPN and HTTP/2 around it). */
+export function createListener(limits: ServerLimits, handlers: ListenerHandlers, tls?: HttpsOptions): Server {
+  const options = {
     maxHeaderSize: limits.maxHeaderSize,
     requestTimeout: limits.requestTimeout,
     headersTimeout: Math.min(limits.headersTimeout, limits.requestTimeout || Infinity),
@@ -28,7 +30,8 @@ export function createListener(limits: ServerLimits, handlers: ListenerHandlers)
     requireHostHeader: false,
     // Node checks header and request timeouts on this interval (30 s by default): keep it tight.
     connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeout / 2))),
-  });
+  };
+  const server = tls === undefined ? createServer(options) : createHttpsServer({ ...tls, ...options });
   server.maxConnections = limits.maxConnections;
   // The response in progress on each connection, so a late parse error never writes into its body.
   const current = new WeakMap<Duplex, ServerResponse>();

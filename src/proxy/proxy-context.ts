@@ -29,7 +29,6 @@ export interface ProxyLimits {
 
 export interface ProxyContext {
   readonly table: RoutingTable;
-  readonly proto: string;
   readonly dropServerHeader: boolean;
   /** Lowercase name of the request header that tells the app its release and cohort (ReleaseRoute.routedAs). */
   readonly releaseHeader: string;

@@ -1,13 +1,16 @@
 // The data plane: listeners, the current routing table, the endpoints, and graceful stop. It knows
 // nothing of deployments; it routes by the table it is given and reports what it observes.
-import type { Server } from 'node:http';
-import { Server as NetServer, type AddressInfo, type Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { drainEndpoint, type DrainReport } from './drain.js';
 import type { UpstreamFailure } from './errors.js';
 import type { Endpoint } from './endpoint.js';
 import { EndpointRegistry } from './endpoint-registry.js';
 import { Exchange } from './exchange.js';
-import { createListener, type ServerLimits } from './listener.js';
+import { listenerFor, type ListenSpec } from './edge/listen-spec.js';
+import type { EdgeServer } from './edge/edge-server.js';
+import { EdgeTls } from './edge/edge-tls.js';
+import type { TlsSnapshot } from './edge/tls-snapshot.js';
+import type { ListenerHandlers, ServerLimits } from './listener.js';
 import type { ExchangeObserver, ProxyContext, ProxyEvents, ProxyLimits } from './proxy-context.js';
 import { buildTable, RoutingTable, ServiceStates, type TableSpec } from './routing-table.js';
 import { WebSocketTunnel } from './websocket-tunnel.js';
@@ -36,7 +39,6 @@ const NO_OBSERVER: ExchangeObserver = { onExchangeEnd: () => {} };
 const NO_EVENTS: ProxyEvents = { onEjected: () => {} };
 
 export class Proxy implements ProxyContext, ExchangeObserver {
-  readonly proto = 'http';
   readonly dropServerHeader: boolean;
   readonly releaseHeader: string;
   readonly limits: ProxyOptions['limits'];
@@ -46,7 +48,8 @@ export class Proxy implements ProxyContext, ExchangeObserver {
   private readonly states = new ServiceStates();
   private readonly downstream: ExchangeObserver;
   private current: RoutingTable = new RoutingTable(0, []);
-  private servers: Server[] = [];
+  readonly tls = new EdgeTls();
+  private servers: EdgeServer[] = [];
   private readonly sockets = new Set<Socket>();
   private active = 0;
   private idleWaiters: (() => void)[] = [];
@@ -85,41 +88,44 @@ export class Proxy implements ProxyContext, ExchangeObserver {
     return next;
   }
 
-  async listen(targets: readonly ListenTarget[]): Promise<AddressInfo[]> {
+  /** Makes new TLS certificates and ACME challenges current; a snapshot the TLS library refuses throws and changes nothing. */
+  setTls(snapshot: TlsSnapshot): void {
+    this.tls.apply(snapshot);
+  }
+
+  /**
+   * Listens on each entry: plain, h2c or HTTPS with HTTP/2 (see edge/listen-spec.ts), on its address or
+   * on a socket another process bound and handed down (`fd`).
+   */
+  async listen(specs: readonly ListenSpec[]): Promise<AddressInfo[]> {
     const bound: AddressInfo[] = [];
-    for (const target of targets) {
-      const server = createListener(this.limits, {
-        onRequest: (req, res, expectsContinue) => {
-          this.active++;
-          if (this.closing) res.shouldKeepAlive = false;
-          const exchange = new Exchange(this, req, res, expectsContinue);
-          if ((req.url ?? '').length > this.limits.maxUrlLength) exchange.refuse('uri_too_long');
-          else exchange.start();
-        },
-        onUpgrade: (req, socket, head) => {
-          this.active++;
-          new WebSocketTunnel(this, req, socket, head).start();
-        },
-      });
+    for (const spec of specs) {
+      const server = listenerFor(spec, this.limits, this.handlers, this.tls, () => this.current);
       // One listener per connection, not per request: a handover must find the connections still open.
-      server.on('connection', (socket: Socket) => {
+      server.server.on('connection', (socket: Socket) => {
         this.sockets.add(socket);
         socket.once('close', () => this.sockets.delete(socket));
       });
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        const listening = () => {
-          server.off('error', reject);
-          resolve();
-        };
-        if ('fd' in target) server.listen({ fd: target.fd }, listening);
-        else server.listen(target.port, target.host, listening);
-      });
+      await server.listen(spec);
       this.servers.push(server);
-      bound.push(server.address() as AddressInfo);
+      bound.push(server.server.address() as AddressInfo);
     }
     return bound;
   }
+
+  private readonly handlers: ListenerHandlers = {
+    onRequest: (req, res, expectsContinue) => {
+      this.active++;
+      if (this.closing) res.shouldKeepAlive = false;
+      const exchange = new Exchange(this, req, res, expectsContinue);
+      if ((req.url ?? '').length > this.limits.maxUrlLength) exchange.refuse('uri_too_long');
+      else exchange.start();
+    },
+    onUpgrade: (req, socket, head) => {
+      this.active++;
+      new WebSocketTunnel(this, req, socket, head).start();
+    },
+  };
 
   /** Lets an endpoint that left the table finish its work, then closes what is left. */
   drain(endpoint: Endpoint, timeoutMs: number): Promise<DrainReport> {
@@ -151,7 +157,7 @@ export class Proxy implements ProxyContext, ExchangeObserver {
    */
   async close(timeoutMs: number, mode: CloseMode = 'stop'): Promise<{ cut: number }> {
     this.closing = true;
-    const closed = this.servers.map((server) => new Promise<void>((resolve) => stopAccepting(server, mode, resolve)));
+    const closed = this.servers.map((server) => (mode === 'stop' ? server.close() : server.stopAccepting()));
     if (mode === 'stop') for (const server of this.servers) server.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
@@ -190,11 +196,3 @@ export class Proxy implements ProxyContext, ExchangeObserver {
   }
 }
 
-/**
- * Stops a listener accepting. http.Server.close() also closes idle keep-alive connections (Node 19+),
- * which races a client just sending on one; a handover stops only the accepting, as net.Server does.
- */
-function stopAccepting(server: Server, mode: CloseMode, done: () => void): void {
-  if (mode === 'stop') server.close(() => done());
-  else NetServer.prototype.close.call(server, () => done());
-}

@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { OutlierPolicy } from '../health/outlier.js';
 import { createBalancer, type BalanceAlgorithm, type Balancer } from './balancers/index.js';
 import { readCookie } from './cookies.js';
-import type { Endpoint } from './endpoint.js';
+import type { Endpoint, UpstreamTls } from './endpoint.js';
 import type { EndpointRegistry, EndpointSpec } from './endpoint-registry.js';
 import { fnv1a, stickyKeyFor } from './hashing.js';
 import { HostRouter, type RouteMatch } from './host-router.js';
@@ -23,6 +23,10 @@ export interface ServicePolicy {
   retryBudget: RetryBudgetPolicy;
   outlier: OutlierPolicy;
   slowStartMs: number;
+  /** Requests over plain http get 308 to https (`redirect: https`). */
+  httpsRedirect?: boolean;
+  /** TLS to the instances (`upstreamTls`): CA bundle (PEM) and the name to verify. */
+  upstreamTls?: UpstreamTls | null;
 }
 
 /**
@@ -249,7 +253,7 @@ export function buildTable(
     const { policy } = service;
     const releases = service.releases.map((release) => {
       const endpoints = release.endpoints.map((e) => {
-        const endpoint = registry.ensure(e, policy.timeouts);
+        const endpoint = registry.ensure(e, policy.upstreamTls ? { ...policy.timeouts, tls: policy.upstreamTls } : policy.timeouts);
         endpoint.slowStartMs = policy.slowStartMs;
         return endpoint;
       });

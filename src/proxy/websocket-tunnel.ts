@@ -8,7 +8,7 @@ import type { Routed } from './choose-endpoint.js';
 import { chooseEndpoint } from './choose-endpoint.js';
 import type { Cuttable, Endpoint } from './endpoint.js';
 import { classifyUpstreamError, errorBody, errorCodeFor, statusOf, type ProxyErrorCode } from './errors.js';
-import { clientResponseHeaders, upstreamRequestHead } from './forward-headers.js';
+import { clientResponseHeaders, forwardedProto, upstreamRequestHead } from './forward-headers.js';
 import { stripPathPrefix } from './host-router.js';
 import type { ProxyContext } from './proxy-context.js';
 import type { ReleaseRoute, ServiceRoute } from './routing-table.js';
@@ -50,7 +50,7 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
     this.client.on('close', () => this.close());
     if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return this.reject('bad_request');
     const url = req.url ?? '/';
-    const head = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress ?? '', ctx.proto, false, ctx.releaseHeader);
+    const head = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress ?? '', forwardedProto(req.socket), false, ctx.releaseHeader);
     if (head.badRequest !== null || req.headers.host === undefined) return this.reject('bad_request');
     const service = ctx.table.match(req.headers.host, url);
     if (service === undefined) return this.reject('no_route');

@@ -2,7 +2,8 @@
 import { Command } from 'commander';
 import { AdminClient, type AdminOptions } from '../admin-client.js';
 import { withAdminOptions } from '../admin-options.js';
-import type { ServiceView } from '../api-types.js';
+import type { CertificateView, ServiceView } from '../api-types.js';
+import { certificateStatus } from '../render/certificates.js';
 import { serviceStatus } from '../render/service-status.js';
 import { palette, terminal } from '../render/style.js';
 
@@ -17,11 +18,13 @@ export function statusCommand(): Command {
         service === undefined
           ? (await client.get<{ services: ServiceView[] }>('/api/v1/services')).services
           : [await client.get<ServiceView>(`/api/v1/services/${encodeURIComponent(service)}`)];
+      const certificates = service === undefined ? (await client.get<{ certificates: CertificateView[] }>('/api/v1/certificates')).certificates : [];
       if (options.json) {
-        console.log(JSON.stringify(service === undefined ? { services } : services[0], null, 2));
+        console.log(JSON.stringify(service === undefined ? { services, certificates } : services[0], null, 2));
         return;
       }
       const p = palette(terminal().color);
       console.log(services.length === 0 ? 'no services configured' : services.map((s) => serviceStatus(p, s)).join('\n\n'));
+      if (certificates.length > 0) console.log(`\n${certificateStatus(p, certificates)}`);
     });
 }

@@ -18,6 +18,10 @@ import { Supervisor } from '../../runtime/supervisor.js';
 import { Store, StoreError } from '../../store/index.js';
 import type { ControllerStart, FromController, ToController, UpgradeAnswer, WorkerSettings } from '../ipc/messages.js';
 import type { UpgradeStatus } from '../keeper/generations.js';
+import { CertificateError } from '../../certificates/certificate-check.js';
+import { CertificateManager } from '../../certificates/certificate-manager.js';
+import { registerTlsMetrics } from '../../metrics/tls-metrics.js';
+import { listenSpecs } from '../listen-specs.js';
 import { StartError } from '../start-error.js';
 import { WorkerFleet } from './worker-fleet.js';
 
@@ -39,7 +43,7 @@ export interface ControlPlaneOptions {
 
 export function workerSettings(config: Config): WorkerSettings {
   const { limits, dropServerHeader, releaseHeader, accessLog } = config.proxy;
-  return { limits, dropServerHeader, releaseHeader, accessLog };
+  return { listen: listenSpecs(config), limits, dropServerHeader, releaseHeader, accessLog };
 }
 
 export class ControlPlane {
@@ -49,6 +53,8 @@ export class ControlPlane {
   private upgradeStatus: UpgradeStatus | null;
   private readonly upgradeAnswers = new Map<number, (answer: UpgradeAnswer) => void>();
   private nextUpgradeRequest = 1;
+  /** Failed TLS handshakes per listener, summed over every worker's reports. */
+  private readonly handshakeFailures: Record<string, number> = {};
 
   private constructor(
     private config: Config,
@@ -59,6 +65,7 @@ export class ControlPlane {
     readonly health: HealthChecker<Instance>,
     readonly controller: Controller,
     readonly metrics: RequestMetrics,
+    readonly certificates: CertificateManager,
   ) {
     this.upgradeStatus = options.start.upgrade;
   }
@@ -77,8 +84,15 @@ export class ControlPlane {
     const health = new HealthChecker<Instance>();
     const supervisor = new Supervisor({ store, health, drain: (id, ms) => fleet.drain(id, ms), stateDir: config.state, log });
     const controller = new Controller(config, { store, health, metrics, supervisor, dataPlane: fleet, log });
+    let certificates: CertificateManager;
+    try {
+      certificates = new CertificateManager(config, (snapshot) => options.send({ t: 'tls', snapshot }), log.child({ part: 'certificates' }));
+    } catch (err) {
+      store.close();
+      throw err instanceof CertificateError ? new StartError(err.message) : err;
+    }
     store.subscribe((event) => log.info({ service: event.service ?? undefined, type: event.type }, event.message));
-    return new ControlPlane(config, options, log, store, fleet, health, controller, metrics);
+    return new ControlPlane(config, options, log, store, fleet, health, controller, metrics, certificates);
   }
 
   /**
@@ -87,6 +101,8 @@ export class ControlPlane {
    */
   async run(): Promise<void> {
     const { store, controller } = this;
+    // Certificates reach the workers before their first table, so TLS listeners serve from the start.
+    this.certificates.start();
     for (const name of controller.serviceNames()) store.ensureService(name);
     await controller.recover();
     await Promise.all(controller.serviceNames().map((name) => controller.startStable(name)));
@@ -109,6 +125,7 @@ export class ControlPlane {
       case 'observations':
         this.fleet.onObservations(message);
         this.metrics.merge(message.batch);
+        for (const [listener, count] of Object.entries(message.handshakeFailures)) this.handshakeFailures[listener] = (this.handshakeFailures[listener] ?? 0) + count;
         for (const e of message.ejections) {
           this.store.addEvent({ service: e.service, instanceId: e.endpoint, type: 'instance.ejected', message: `${e.endpoint}: ejected for ${e.forMs} ms after consecutive failures (proxy ${message.worker})` });
         }
@@ -203,6 +220,7 @@ export class ControlPlane {
     this.stopped ??= (async () => {
       this.log.info('stopping the app instances');
       if (this.pruneTimer) clearInterval(this.pruneTimer);
+      this.certificates.stop();
       // Event streams (dashboards, `deploy` following along) never end by themselves: cut them now.
       const adminClosed = new Promise<void>((resolve) => (this.admin ? this.admin.close(() => resolve()) : resolve()));
       this.admin?.closeAllConnections();
@@ -250,6 +268,7 @@ export class ControlPlane {
     const registry = createMetricsRegistry(this.metrics, dataPlane, () =>
       this.controller.serviceNames().map((name) => [name, this.controller.activeRun(name)?.row.state ?? 'idle'] as [string, string]),
     );
+    registerTlsMetrics(registry, { certificates: () => this.certificates.views(), handshakeFailures: () => this.handshakeFailures });
     this.pruneTimer = setInterval(() => this.metrics.prune(Math.floor(Date.now() / 1000)), 60_000);
     this.pruneTimer.unref();
     const admin = createAdminServer({
@@ -264,6 +283,7 @@ export class ControlPlane {
     this.log.info(
       {
         proxy: start.listeners.map((l) => `${l.address}:${l.port}`),
+        tls: this.certificates.hasTls || undefined,
         admin: `${start.admin.address}:${start.admin.port}`,
         services: Object.keys(config.services),
         workers: start.workers.length,

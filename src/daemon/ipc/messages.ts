@@ -5,12 +5,16 @@ import type { Config } from '../../config/index.js';
 import type { UpgradeStatus } from '../keeper/generations.js';
 import type { ObservationBatch } from '../../metrics/observations.js';
 import type { DrainReport } from '../../proxy/drain.js';
+import type { ListenSpec } from '../../proxy/edge/listen-spec.js';
+import type { TlsSnapshot } from '../../proxy/edge/tls-snapshot.js';
 import type { ProxyLimits } from '../../proxy/proxy-context.js';
 import type { ServerLimits } from '../../proxy/listener.js';
 import type { TableSpec } from '../../proxy/routing-table.js';
 
 /** A listening socket the keeper holds and hands down: where it listens, and its descriptor in the child. */
 export interface InheritedListener {
+  /** The address as the config writes it (`proxy.listen[].address`, `admin.listen`). */
+  listen: string;
   address: string;
   port: number;
   fd: number;
@@ -18,6 +22,8 @@ export interface InheritedListener {
 
 /** What a proxy worker is built with; fixed for its life (a changed value applies to workers started later). */
 export interface WorkerSettings {
+  /** How each listener serves (plain, TLS, h2, redirects); the sockets come from the keeper. */
+  listen: ListenSpec[];
   limits: ServerLimits & ProxyLimits & { maxUrlLength: number };
   dropServerHeader: boolean;
   releaseHeader: string;
@@ -39,6 +45,11 @@ export interface TableMessage {
   version: number;
   spec: TableSpec;
   settings: WorkerSettings;
+}
+/** The certificates and ACME challenges to serve; the keeper keeps the newest for workers it starts later. */
+export interface TlsMessage {
+  t: 'tls';
+  snapshot: TlsSnapshot;
 }
 /** Drain an endpoint that left the table; each worker answers with `drained`. */
 export interface DrainMessage {
@@ -77,6 +88,8 @@ export interface ObservationsMessage {
   batch: ObservationBatch;
   endpoints: EndpointState[];
   ejections: EjectionNote[];
+  /** Failed TLS handshakes per listener since the last report. */
+  handshakeFailures: Record<string, number>;
 }
 
 // ── keeper ⇄ children ────────────────────────────────────────────────────────────────────────────
@@ -87,6 +100,7 @@ export interface WorkerStart {
   listeners: InheritedListener[];
   /** The newest table, so a replacement serves at once even while no controller runs. */
   table: TableMessage | null;
+  tls: TlsMessage | null;
 }
 export interface ControllerStart {
   t: 'start';
@@ -173,7 +187,7 @@ export interface UpgradeAnswer {
   status: UpgradeStatus;
 }
 
-export type ToWorker = WorkerStart | TableMessage | DrainMessage | WorkerStop;
+export type ToWorker = WorkerStart | TableMessage | TlsMessage | DrainMessage | WorkerStop;
 export type FromWorker = Omit<AckMessage, 'worker'> | Omit<DrainedMessage, 'worker'> | Omit<ObservationsMessage, 'worker'>;
 export type WorkerReport = AckMessage | DrainedMessage | ObservationsMessage;
 export type ToController =
@@ -185,4 +199,4 @@ export type ToController =
   | ControllerReload
   | UpgradeAnswer
   | UpgradeStatusMessage;
-export type FromController = TableMessage | DrainMessage | ControllerReady | ControllerFatal | ConfigAccepted | ReplaceWorker | UpgradeRequest;
+export type FromController = TableMessage | TlsMessage | DrainMessage | ControllerReady | ControllerFatal | ConfigAccepted | ReplaceWorker | UpgradeRequest;

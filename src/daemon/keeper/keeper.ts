@@ -7,7 +7,7 @@ import { closeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../../config/index.js';
-import type { ControllerStart, FromController, FromWorker, TableMessage, ToController, ToWorker, WorkerInfo } from '../ipc/messages.js';
+import type { ControllerStart, FromController, FromWorker, TableMessage, TlsMessage, ToController, ToWorker, WorkerInfo } from '../ipc/messages.js';
 import { StartError } from '../start-error.js';
 import { childFd, CONTROLLER_ENTRY, restartEnv, spawnChild, WORKER_ENTRY } from './child-processes.js';
 import { readTakeover, TAKEOVER_ENV, type TakeOverNow, type Takeover, type ToPredecessor, type UpgradeStatus } from './generations.js';
@@ -52,6 +52,7 @@ export class Keeper {
   private readonly workers = new Map<number, WorkerSlot>();
   private readonly controller: ControllerSlot = { child: null, startedAt: 0, crashes: 0, ready: false };
   private lastTable: TableMessage | null = null;
+  private lastTls: TlsMessage | null = null;
   /** The table version a new generation numbers on from (the old workers' newest). */
   private tableVersionBase = 0;
   private stopping: Promise<void> | null = null;
@@ -268,8 +269,9 @@ export class Keeper {
       t: 'start',
       index,
       generation: this.generation,
-      listeners: this.listeners.proxy.map((l, i) => ({ address: l.address, port: l.port, fd: childFd(i) })),
+      listeners: this.listeners.proxy.map((l, i) => ({ listen: l.listen, address: l.address, port: l.port, fd: childFd(i) })),
       table: this.lastTable,
+      tls: this.lastTls,
     });
     this.announceFleet();
   }
@@ -285,8 +287,8 @@ export class Keeper {
       generation: this.generation,
       config: this.config,
       configFile: this.options.configFile,
-      admin: { address: this.listeners.admin.address, port: this.listeners.admin.port, fd: childFd(0) },
-      listeners: this.listeners.proxy.map((l) => ({ address: l.address, port: l.port, fd: -1 })),
+      admin: { listen: this.listeners.admin.listen, address: this.listeners.admin.address, port: this.listeners.admin.port, fd: childFd(0) },
+      listeners: this.listeners.proxy.map((l) => ({ listen: l.listen, address: l.address, port: l.port, fd: -1 })),
       workers: this.workerInfos(),
       tableVersion: Math.max(this.lastTable?.version ?? 0, this.tableVersionBase),
       upgrade: this.upgradeStatus,
@@ -305,6 +307,9 @@ export class Keeper {
     switch (message.t) {
       case 'table':
         this.lastTable = message;
+        return this.toWorkers(message);
+      case 'tls':
+        this.lastTls = message;
         return this.toWorkers(message);
       case 'drain':
         return this.toWorkers(message);

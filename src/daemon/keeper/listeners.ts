@@ -44,10 +44,11 @@ export async function bindListeners(config: Config, inherited: readonly Inherite
   };
   try {
     const proxy: Listener[] = [];
-    for (const listen of config.proxy.listen) proxy.push(await take(listen));
+    const proxyAddresses = config.proxy.listen.map((l) => l.address);
+    for (const listen of proxyAddresses) proxy.push(await take(listen));
     const admin = await take(config.admin.listen);
     // An inherited socket the config no longer names is let go.
-    for (const s of inherited) if (!config.proxy.listen.includes(s.listen) && s.listen !== config.admin.listen) closeQuietly(s.fd);
+    for (const s of inherited) if (!proxyAddresses.includes(s.listen) && s.listen !== config.admin.listen) closeQuietly(s.fd);
     let proxyOpen = true;
     const closeProxy = () => {
       if (proxyOpen) proxy.forEach((s) => s.close());

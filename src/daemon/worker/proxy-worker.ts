@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { ObservationBuffer } from '../../metrics/observations.js';
 import { AccessLog, combineObservers, createAccessLogger } from '../../proxy/access-log.js';
 import type { DrainReport } from '../../proxy/drain.js';
+import type { TlsSnapshot } from '../../proxy/edge/tls-snapshot.js';
 import type { ExchangeObserver } from '../../proxy/proxy-context.js';
 import { Proxy, type CloseMode } from '../../proxy/proxy.js';
 import type { DrainMessage, EjectionNote, FromWorker, TableMessage, ToWorker, WorkerStart } from '../ipc/messages.js';
@@ -20,6 +21,8 @@ export class ProxyWorker {
   private listening: Promise<AddressInfo[]> | null = null;
   private shipTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
+  private tls: TlsSnapshot | null = null;
+  private shippedHandshakeFailures: Record<string, number> = {};
 
   constructor(
     private readonly send: (message: FromWorker) => void,
@@ -31,10 +34,15 @@ export class ProxyWorker {
       case 'start':
         this.startMessage = message;
         process.title = `switchyard proxy ${message.index} (generation ${message.generation})`;
+        if (message.tls !== null) this.tls = message.tls.snapshot;
         if (message.table !== null) this.install(message.table);
         return;
       case 'table':
         return this.install(message);
+      case 'tls':
+        this.tls = message.snapshot;
+        this.applyTls();
+        return;
       case 'drain':
         return void this.drain(message);
       case 'stop':
@@ -59,14 +67,22 @@ export class ProxyWorker {
 
   private install(table: TableMessage): void {
     if (this.stopping) return;
-    const proxy = (this.proxy ??= this.createProxy(table));
+    if (this.proxy === null) {
+      this.proxy = this.createProxy(table);
+      this.applyTls();
+    }
+    const proxy = this.proxy;
     // Installing is one assignment; the acknowledgement says this table is in force here (invariant 10).
     if (table.version > proxy.table.version) proxy.swapVersion(table.spec, table.version);
     this.send({ t: 'ack', version: proxy.table.version });
     // Accept only once there is a table to route by: until then connections wait in the accept queue.
     if (this.listening === null && this.startMessage !== null) {
-      const listeners = this.startMessage.listeners.map((l) => ({ fd: l.fd }));
-      this.listening = proxy.listen(listeners);
+      const sockets = new Map(this.startMessage.listeners.map((l) => [l.listen, l]));
+      const specs = table.settings.listen.flatMap((spec) => {
+        const socket = sockets.get(spec.address ?? `${spec.host}:${spec.port}`);
+        return socket === undefined ? [] : [{ ...spec, port: socket.port, fd: socket.fd }];
+      });
+      this.listening = proxy.listen(specs);
       this.listening.catch((err: unknown) => {
         process.stderr.write(`switchyard proxy: cannot serve the listening sockets: ${err instanceof Error ? err.message : String(err)}\n`);
         this.exit(1);
@@ -91,6 +107,16 @@ export class ProxyWorker {
     });
   }
 
+  /** A snapshot the TLS library refuses is reported and changes nothing: the old certificates serve on. */
+  private applyTls(): void {
+    if (this.proxy === null || this.tls === null) return;
+    try {
+      this.proxy.setTls(this.tls);
+    } catch (err) {
+      process.stderr.write(`switchyard proxy: refused a TLS update: ${err instanceof Error ? err.message : String(err)}\n`);
+    }
+  }
+
   private async drain(message: DrainMessage): Promise<void> {
     const proxy = this.proxy;
     const endpoint = proxy?.endpoints.get(message.endpoint);
@@ -109,6 +135,13 @@ export class ProxyWorker {
     const endpoints = [...proxy.endpoints.all()].map((e) => ({ id: e.id, inFlight: e.inFlight, ejectedUntil: e.ejectedUntil }));
     const ejections = this.ejections;
     this.ejections = [];
-    this.send({ t: 'observations', batch: this.observations.take(), endpoints, ejections });
+    const failures = proxy.tls.handshakeFailures();
+    const handshakeFailures: Record<string, number> = {};
+    for (const [listener, count] of Object.entries(failures)) {
+      const delta = count - (this.shippedHandshakeFailures[listener] ?? 0);
+      if (delta > 0) handshakeFailures[listener] = delta;
+    }
+    this.shippedHandshakeFailures = failures;
+    this.send({ t: 'observations', batch: this.observations.take(), endpoints, ejections, handshakeFailures });
   }
 }

@@ -1,7 +1,8 @@
 // One keep-alive HTTP/1.1 connection to an app instance: writes a request head as a single string,
 // streams the body with backpressure, and parses the response with Node's native parser. One request
 // at a time; the pool reuses the connection when the exchange ended cleanly.
-import { connect, type Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import type { Readable } from 'node:stream';
 import {
   K_ON_BODY,
@@ -43,6 +44,7 @@ export interface ConnectionOptions {
   port: number;
   connectTimeout: number;
   keepAliveTimeout: number;
+  tls?: { ca?: string; serverName?: string } | null;
 }
 
 type Phase = 'connecting' | 'idle' | 'headers' | 'body' | 'closed';
@@ -74,7 +76,10 @@ export class UpstreamConnection {
     private readonly onReusable: (connection: UpstreamConnection) => void,
     private readonly onClosed: (connection: UpstreamConnection) => void,
   ) {
-    const socket = connect({ host: options.host, port: options.port, noDelay: true });
+    const { tls } = options;
+    const socket = tls
+      ? tlsConnect({ host: options.host, port: options.port, ca: tls.ca, servername: tls.serverName ?? (isIP(options.host) ? undefined : options.host) }).setNoDelay(true)
+      : connect({ host: options.host, port: options.port, noDelay: true });
     this.socket = socket;
     this.armTimeout(options.connectTimeout);
     const parser = new ResponseParser();
@@ -89,7 +94,7 @@ export class UpstreamConnection {
     };
     parser[K_ON_MESSAGE_COMPLETE] = () => this.onResponseEnd();
     this.parser = parser;
-    socket.on('connect', () => this.onConnected());
+    socket.on(tls ? 'secureConnect' : 'connect', () => this.onConnected());
     socket.on('data', (data: Buffer) => this.onSocketData(data));
     socket.on('timeout', () => this.onSocketTimeout());
     socket.on('end', () => this.onSocketEnd());
