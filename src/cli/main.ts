@@ -20,10 +20,14 @@ import { statusCommand } from './commands/status.js';
 import { upCommand } from './commands/up.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+import { SWITCHYARD_VERSION } from '../version.js';
 
 const program = new Command()
   .name('switchyard')
   .description('Zero-downtime deployments: a reverse proxy and load balancer with a deployment controller.')
+  .version(SWITCHYARD_VERSION, '-V, --version', 'print the version of switchyard')
+  // `deploy --version v2` is the release's label: the program's own --version only stands before a command.
+  .enablePositionalOptions()
   .exitOverride()
   .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 

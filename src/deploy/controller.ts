@@ -13,7 +13,7 @@ import type { Supervisor } from '../runtime/supervisor.js';
 import type { DeploymentRow, ReleaseRow, ReleaseSpec, Store } from '../store/index.js';
 import { instanceCount, parseDeployRequest, releaseSpecFor, VERSION_LABEL } from './deploy-request.js';
 import { DeploymentRun, type HookName } from './deployment-run.js';
-import { DeployError } from './errors.js';
+import { DeployError, unknownService } from './errors.js';
 import { HookRunner } from './hook-runner.js';
 import { runCheck } from './analysis/checks.js';
 import { combine, judge, type Verdict } from './analysis/judge.js';
@@ -55,7 +55,7 @@ export class Controller {
 
   serviceConfig(service: string): ServiceConfig {
     const config = this.config.services[service];
-    if (config === undefined) throw new DeployError('unknown_service', `no service named ${service}`);
+    if (config === undefined) throw new DeployError('unknown_service', unknownService(service, this.serviceNames()));
     return config;
   }
 

@@ -191,16 +191,22 @@ describe('switchyard deployment commands, against a running daemon', { timeout: 
     assert.match(env.stderr, /expected KEY=VALUE/);
   });
 
-  it('exits 2 for an unknown service', async () => {
+  it('exits 2 for an unknown service, suggesting the one meant', async () => {
     const { code, stderr } = await cli('deploy', 'nope', '--version', 'v2', '-c', configFile);
     assert.equal(code, 2);
-    assert.match(stderr, /^switchyard: no service named nope/);
+    assert.match(stderr, /^switchyard: no service named nope; the services are web, api$/m);
+    const typo = await cli('status', 'wbe', '-c', configFile);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /^switchyard: no service named wbe; did you mean web\?$/m);
   });
 
-  it('promote exits 2 with a clear message when nothing is in progress', async () => {
+  it('promote says which daemon it used, and exits 2 with a clear message when nothing is in progress', async () => {
     const { code, stderr } = await cli('promote', 'web', '-c', configFile);
     assert.equal(code, 2);
-    assert.equal(stderr.trim(), 'switchyard: web has no deployment in progress');
+    assert.deepEqual(stderr.trim().split('\n'), [
+      `switchyard: using the daemon at ${daemon.adminUrl} (from admin.listen in ${configFile})`,
+      'switchyard: web has no deployment in progress',
+    ]);
   });
 
   it('history lists the deployments, newest first, with their outcome', async () => {

@@ -20,7 +20,7 @@ export function rollbackCommand(): Command {
     .option('--no-wait', 'return as soon as the rollback started')
     .option('--json', 'print one JSON document at the end: the rollback with its events')
     .action(async (service: string, options: RollbackOptions) => {
-      const client = AdminClient.from(options);
+      const client = AdminClient.acting(options);
       const started = await client.post<DeploymentView>(`/api/v1/services/${encodeURIComponent(service)}/rollback`, options.to === undefined ? {} : { to: options.to });
       const success = started.kind === 'rollback' ? ['succeeded'] : ['rolled-back'];
       if (started.kind !== 'rollback' && options.json !== true) console.log(`deployment ${started.id} of ${service} was in progress: rolling it back`);
