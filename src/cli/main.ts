@@ -2,6 +2,7 @@
 // The switchyard command line: `up` runs the daemon; the other commands talk to it over the admin API.
 // Each command lives in commands/; this file wires them up and turns errors into exit codes.
 import { Command, CommanderError } from 'commander';
+import { ListenAddressError } from '../daemon/listen-check.js';
 import { StartError } from '../daemon/start-error.js';
 import { ConfigError } from '../config/index.js';
 import { CliError } from './cli-error.js';
@@ -61,6 +62,10 @@ try {
     process.exitCode = err.exitCode;
   } else if (err instanceof ConfigError) {
     console.error(err.message);
+    process.exitCode = EXIT_USAGE;
+  } else if (err instanceof ListenAddressError) {
+    // The config names an address this host cannot listen on: nothing was started.
+    console.error(`switchyard: ${err.message}`);
     process.exitCode = EXIT_USAGE;
   } else if (err instanceof StartError) {
     // Expected start-up failures (state folder, ports, token file): one line, no stack.

@@ -18,6 +18,7 @@ import type { ExchangeObserver } from '../proxy/proxy-context.js';
 import { Proxy } from '../proxy/proxy.js';
 import { Supervisor } from '../runtime/supervisor.js';
 import { Store, StoreError } from '../store/index.js';
+import { checkListeners, listenersOf } from './listen-check.js';
 import { StartError } from './start-error.js';
 
 export interface DaemonOptions {
@@ -56,6 +57,7 @@ export class Daemon {
   static async start(options: DaemonOptions): Promise<Daemon> {
     const log = options.logger ?? pino({ base: null }, pino.destination(2));
     const config = loadConfig(options.configFile, options.env);
+    await checkListeners(listenersOf(config));
     let store: Store;
     try {
       store = Store.open(config.state);

@@ -2,5 +2,5 @@
 // act on, printed as one line without a stack.
 
 export class StartError extends Error {
-  readonly code = 'SY_ERR_START';
+  readonly code: string = 'SY_ERR_START';
 }

@@ -2,7 +2,9 @@
 // static targets: serving, reload by SIGHUP and by `switchyard reload`, graceful stop on SIGTERM, the
 // admin API's metrics and token.
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import { Agent, request } from 'undici';
 import { echoName, startBackend, type Backend, type Handler } from '../helpers/backend.js';
@@ -271,11 +273,14 @@ describe('the daemon, run by switchyard up', () => {
     assert.equal((await get(metrics, { authorization: `Bearer ${TOKEN}` })).status, 200);
     assert.equal((await get(`${running.adminUrl}/api/v1/services`, { authorization: `Bearer ${TOKEN}` })).status, 200);
 
-    const refused = await runCli(['reload', '--admin', running.adminUrl, '-c', 'none.yaml'], { cwd: running.tmp.dir });
+    // From a folder without a switchyard.yaml, so no token comes from a config file.
+    const elsewhere = join(running.tmp.dir, 'elsewhere');
+    mkdirSync(elsewhere);
+    const refused = await runCli(['reload', '--admin', running.adminUrl], { cwd: elsewhere });
     assert.equal(refused.code, 3);
     assert.match(refused.stderr, /refused the token/);
-    const accepted = await runCli(['reload', '--admin', running.adminUrl, '-c', 'none.yaml'], {
-      cwd: running.tmp.dir,
+    const accepted = await runCli(['reload', '--admin', running.adminUrl], {
+      cwd: elsewhere,
       env: { SWITCHYARD_TOKEN: TOKEN },
     });
     assert.equal(accepted.code, 0, accepted.stderr);
