@@ -13,7 +13,7 @@ import { deploymentView, serviceView } from './views.js';
 export interface AdminActions {
   readonly controller: Controller;
   readonly stateDir: string;
-  reload(): { ok: boolean; problems?: string; needsRestart?: string[] };
+  reload(): { ok: boolean; problems?: string; now?: string[]; nextDeploy?: string[]; restart?: string[] };
 }
 
 const SERVICE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;

@@ -1,6 +1,6 @@
 // JSON views of services and deployments, shared by the API, the CLI and the dashboard.
 import type { Controller } from '../deploy/controller.js';
-import { describeStep, type Step } from '../deploy/steps.js';
+import { describeStep, stepNames, type Step } from '../deploy/steps.js';
 import type { DeploymentRow, EventRow, ReleaseRow, Store } from '../store/index.js';
 
 export interface InstanceView {
@@ -79,6 +79,7 @@ export function deploymentView(store: Store, row: DeploymentRow, currentStep?: n
   const from = row.fromReleaseId === null ? null : store.release(row.fromReleaseId);
   const to = store.release(row.toReleaseId);
   const steps = store.steps(row.id);
+  const names = stepNames(to ?? null, from ?? null);
   const verdicts = store
     .events({ deploymentId: row.id, limit: 1000 })
     .filter((e) => e.type.startsWith('analysis.'))
@@ -101,7 +102,7 @@ export function deploymentView(store: Store, row: DeploymentRow, currentStep?: n
     steps: steps.map((s) => ({
       index: s.index,
       kind: s.kind,
-      description: describeStep(s.params as Step),
+      description: describeStep(s.params as Step, names),
       state: s.state,
       detail: s.detail,
       startedAt: s.startedAt,

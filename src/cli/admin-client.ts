@@ -158,7 +158,9 @@ function httpError(target: AdminTarget, status: number, json: unknown): CliError
   if (status === 401 || status === 403) {
     return new CliError(`the daemon at ${target.url} refused the token; pass --token-file or set SWITCHYARD_TOKEN`, EXIT_UNREACHABLE);
   }
-  const text = `${field === undefined ? '' : `${field}: `}${message ?? `the daemon answered HTTP ${status}`}`;
+  const said = message ?? `the daemon answered HTTP ${status}`;
+  // `instances must be …` names its field already: no `instances: instances must be …`.
+  const text = field === undefined || said.startsWith(`${field} `) ? said : `${field}: ${said}`;
   return new CliError(text, status >= 400 && status < 500 ? EXIT_USAGE : EXIT_FAILED);
 }
 

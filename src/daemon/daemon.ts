@@ -19,6 +19,7 @@ import { Proxy } from '../proxy/proxy.js';
 import { Supervisor } from '../runtime/supervisor.js';
 import { Store, StoreError } from '../store/index.js';
 import { checkListeners, listenersOf } from './listen-check.js';
+import { reloadMessage, reloadSummary } from './reload-summary.js';
 import { StartError } from './start-error.js';
 
 export interface DaemonOptions {
@@ -30,8 +31,10 @@ export interface DaemonOptions {
 export interface ReloadResult {
   ok: boolean;
   problems?: string;
-  /** Settings that only take effect after a restart. */
-  needsRestart?: string[];
+  /** Changed settings in force now, at the next deployment, and after a restart (config paths). */
+  now?: string[];
+  nextDeploy?: string[];
+  restart?: string[];
 }
 
 export class Daemon {
@@ -110,16 +113,13 @@ export class Daemon {
       this.log.error({ problems }, 'reload refused: the config is invalid; the running config stays');
       return { ok: false, problems };
     }
-    const needsRestart: string[] = [];
-    for (const key of ['proxy', 'admin', 'state'] as const) {
-      if (JSON.stringify(next[key]) !== JSON.stringify(this.config[key])) needsRestart.push(key);
-    }
     const before = this.config;
+    const summary = reloadSummary(before, next);
     this.config = next;
     this.controller.updateConfig(next);
     this.followServiceChanges(before, next);
-    this.store.addEvent({ type: 'config.reloaded', message: needsRestart.length ? `config reloaded; restart to apply ${needsRestart.join(', ')}` : 'config reloaded' });
-    return needsRestart.length > 0 ? { ok: true, needsRestart } : { ok: true };
+    this.store.addEvent({ type: 'config.reloaded', message: reloadMessage(summary), data: summary });
+    return { ok: true, ...summary };
   }
 
   /** Graceful stop: no new connections; in-flight work may finish within the longest drain timeout. */

@@ -9,7 +9,7 @@ import { DeployError, DeploymentFailure } from './errors.js';
 import { killIfFaultPoint } from './fault-injection.js';
 import type { Verdict } from './analysis/judge.js';
 import type { Routing } from './routing.js';
-import { describeStep, type ReleaseRole, type RotationCount, type Step, type Weights } from './steps.js';
+import { describeStep, type ReleaseRole, type RotationCount, type Step, type StepNames, type Weights, stepNames } from './steps.js';
 
 export type HookName = 'preDeploy' | 'postDeploy' | 'onRollback';
 
@@ -64,6 +64,10 @@ export class DeploymentRun {
     return this.row.id;
   }
 
+  private get names(): StepNames {
+    return stepNames(this.target, this.stable);
+  }
+
   get step(): number {
     return this.currentStep;
   }
@@ -113,7 +117,7 @@ export class DeploymentRun {
           continue;
         }
         this.ctx.store.updateStep(this.id, index, { state: 'running', startedAt: now() });
-        this.event('step.started', `step ${index + 1}/${this.steps.length}: ${describeStep(step)}`, { index });
+        this.event('step.started', `step ${index + 1}/${this.steps.length}: ${describeStep(step, this.names)}`, { index });
         killIfFaultPoint(step, index, this.steps);
         const detail = await this.withDeadline(step, index, () => this.execute(step, index));
         this.ctx.store.updateStep(this.id, index, { state: 'done', detail, finishedAt: now() });
@@ -383,7 +387,7 @@ export class DeploymentRun {
     if (step.kind === 'pause' || step.kind === 'analysis') return work();
     const deadline = this.ctx.config().deploy.progressDeadline;
     const timer = setTimeout(
-      () => this.abort.abort(new DeploymentFailure(`progressDeadline passed: step ${index + 1} (${describeStep(step)}) made no progress for ${Math.round(deadline / 1000)} s`)),
+      () => this.abort.abort(new DeploymentFailure(`progressDeadline passed: step ${index + 1} (${describeStep(step, this.names)}) made no progress for ${Math.round(deadline / 1000)} s`)),
       deadline,
     );
     try {

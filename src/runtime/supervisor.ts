@@ -48,7 +48,7 @@ export class Supervisor {
   private readonly restartTimers = new Map<Instance, NodeJS.Timeout>();
   private readonly crashListeners: ((instance: Instance) => void)[] = [];
   private readonly rotator = new LogRotator();
-  private readonly nextOrdinal = new Map<number, number>();
+  private readonly nextOrdinal = new Map<string, number>();
   private readonly everReady = new WeakSet<Instance>();
 
   constructor(private readonly deps: SupervisorDeps) {
@@ -83,10 +83,7 @@ export class Supervisor {
   /** Starts one instance and resolves when it is healthy; rejects (and cleans up) when it cannot be. */
   async start(service: string, config: ServiceConfig, release: ReleaseRow, signal?: AbortSignal): Promise<Instance> {
     const { store, endpoints, health } = this.deps;
-    // Ordinals are taken before any await, so instances started together never share one.
-    const ordinal = Math.max(store.nextInstanceOrdinal(release.id), this.nextOrdinal.get(release.id) ?? 1);
-    this.nextOrdinal.set(release.id, ordinal + 1);
-    const id = `${service}-${release.number}-${ordinal}`;
+    const { id, ordinal } = this.newInstanceId(service, release);
     const address = release.spec.kind === 'static' ? this.freeTarget(release) : `127.0.0.1:${await freePort()}`;
     store.createInstance({ id, service, releaseId: release.id, ordinal, address, pid: null, state: 'starting' });
     store.addEvent({ service, instanceId: id, type: 'instance.starting', message: `${id}: starting ${release.version} at ${address}`, data: { release: release.number } });
@@ -114,6 +111,20 @@ export class Supervisor {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * `web-v12-1`: the service, the version label and an ordinal counted per label (not per release), so a
+   * person reads the version in every event. Taken before any await, so instances started together never
+   * share one; an id some other label already spells (`v1` + `-2-1` vs `v1-2` + `-1`) is skipped.
+   */
+  private newInstanceId(service: string, release: ReleaseRow): { id: string; ordinal: number } {
+    const key = `${service}\0${release.version}`;
+    let ordinal = Math.max(this.deps.store.nextInstanceOrdinal(release.id), this.nextOrdinal.get(key) ?? 1);
+    const idOf = (n: number) => `${service}-${release.version}-${n}`;
+    while (this.live.has(idOf(ordinal)) || this.deps.store.instance(idOf(ordinal)) !== undefined) ordinal++;
+    this.nextOrdinal.set(key, ordinal + 1);
+    return { id: idOf(ordinal), ordinal };
   }
 
   /** Drains and stops an instance that is already out of rotation. */

@@ -231,7 +231,7 @@ describe('canary deployments', () => {
         report = await load.stop();
       }
       assert.equal(done.state, 'rolled-back', `${done.reason}\n${sy.logTail()}`);
-      assert.match(done.reason ?? '', /canary analysis failed: maxLatencyIncrease: canary \d+% slower than baseline/);
+      assert.match(done.reason ?? '', /canary analysis failed: maxLatencyIncrease: typical canary request \d+% slower than baseline/);
       assert.doesNotMatch(done.reason ?? '', /maxErrorRate/);
       const fail = verdictsOf(done).find((v) => v.type === 'analysis.fail')!;
       t.diagnostic(`failing verdict: ${fail.verdict.summary}`);

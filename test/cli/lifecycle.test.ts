@@ -284,6 +284,17 @@ describe('the daemon, run by switchyard up', () => {
       env: { SWITCHYARD_TOKEN: TOKEN },
     });
     assert.equal(accepted.code, 0, accepted.stderr);
-    assert.match(accepted.stdout, /config reloaded/);
+    assert.equal(accepted.stdout.trim(), 'config reloaded: nothing changed');
+
+    // A new health path is in force now; a new proxy port only after a restart. The reload says which is which.
+    const config = await readFile(running.configFile, 'utf8');
+    await running.rewrite(config.replace(`listen: 127.0.0.1:${running.proxyPort}`, 'listen: 127.0.0.1:1').replace('interval: 100ms', 'interval: 200ms'));
+    const changed = await runCli(['reload', '--admin', running.adminUrl], { cwd: elsewhere, env: { SWITCHYARD_TOKEN: TOKEN } });
+    assert.equal(changed.code, 0, changed.stderr);
+    assert.deepEqual(changed.stdout.trim().split('\n'), [
+      'config reloaded',
+      '  in effect now:       services.web.health',
+      '  after a restart:     proxy.listen (`switchyard up` reads these only when it starts)',
+    ]);
   });
 });
