@@ -3,7 +3,7 @@
 import type { Registry } from 'prom-client';
 import type { Controller } from '../deploy/controller.js';
 import { DeployError } from '../deploy/errors.js';
-import { instanceLogPath, readLogTail } from '../runtime/log-files.js';
+import { readInstanceLogs } from '../runtime/instance-logs.js';
 import { ApiError, badRequest, notFound } from './api-error.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
 import { streamEvents } from './event-stream.js';
@@ -114,16 +114,8 @@ export function adminRoutes(actions: AdminActions, metrics: Registry): Router {
       const rows = store.instances({ service: params.name! }).filter((r) => wanted === null || r.id === wanted);
       if (wanted !== null && rows.length === 0) throw notFound(`instance ${wanted}`);
       const bytes = Math.min(Math.max(Number(query.get('bytes') ?? 16384) || 16384, 1), 1024 * 1024);
-      const latest = rows.slice(-8);
-      const logs = await Promise.all(
-        latest.map(async (row) => {
-          const release = store.release(row.releaseId)!;
-          // The path is built from store rows only, never from the request, so it stays in the state folder.
-          const text = await readLogTail(instanceLogPath(actions.stateDir, row.service, release.number, row.ordinal), bytes).catch(() => '');
-          return { instance: row.id, state: row.state, text };
-        }),
-      );
-      return { status: 200, body: { logs } };
+      const refs = rows.map((row) => ({ id: row.id, service: row.service, state: row.state, releaseNumber: store.release(row.releaseId)!.number, ordinal: row.ordinal }));
+      return { status: 200, body: { logs: await readInstanceLogs(actions.stateDir, refs, bytes) } };
     }),
   );
   registerDashboardRoutes(router, actions);

@@ -1,6 +1,7 @@
 // JSON views of services and deployments, shared by the API, the CLI and the dashboard.
 import type { Controller } from '../deploy/controller.js';
 import { describeStep, stepNames, type Step } from '../deploy/steps.js';
+import { OUTPUT_LINES } from '../runtime/instance-output.js';
 import type { DeploymentRow, EventRow, ReleaseRow, Store } from '../store/index.js';
 
 export interface InstanceView {
@@ -80,8 +81,8 @@ export function deploymentView(store: Store, row: DeploymentRow, currentStep?: n
   const to = store.release(row.toReleaseId);
   const steps = store.steps(row.id);
   const names = stepNames(to ?? null, from ?? null);
-  const verdicts = store
-    .events({ deploymentId: row.id, limit: 1000 })
+  const events = store.events({ deploymentId: row.id, limit: 1000 });
+  const verdicts = events
     .filter((e) => e.type.startsWith('analysis.'))
     .slice(-20)
     .map((e) => ({ time: e.time, type: e.type, message: e.message, verdict: (e.data as { verdict?: unknown } | null)?.verdict ?? null }));
@@ -98,6 +99,7 @@ export function deploymentView(store: Store, row: DeploymentRow, currentStep?: n
     finishedAt: row.finishedAt,
     durationMs: Date.parse(row.finishedAt ?? new Date().toISOString()) - Date.parse(row.createdAt),
     currentStep: currentStep ?? (row.finishedAt !== null ? steps.length : steps.findIndex((s) => s.state === 'running')),
+    failureOutput: failureOutput(events),
     verdicts,
     steps: steps.map((s) => ({
       index: s.index,
@@ -109,6 +111,21 @@ export function deploymentView(store: Store, row: DeploymentRow, currentStep?: n
       finishedAt: s.finishedAt,
     })),
   };
+}
+
+/**
+ * The last lines printed by what made the deployment fail: the instance that would not start (carried by
+ * the rolling-back event) or the failed hook. Empty when it did not fail, or nothing was printed.
+ */
+function failureOutput(events: readonly EventRow[]): string[] {
+  for (const event of [...events].reverse()) {
+    const output = (event.data as { output?: unknown } | null)?.output;
+    if (event.type === 'deployment.rolling-back' && Array.isArray(output)) return output.filter((l): l is string => typeof l === 'string');
+    if (/^hook\.(preDeploy|postDeploy)\.failed$/.test(event.type) && typeof output === 'string') {
+      return output.split('\n').filter((l) => l.trim() !== '').slice(-OUTPUT_LINES);
+    }
+  }
+  return [];
 }
 
 export function eventView(event: EventRow) {

@@ -245,8 +245,8 @@ export class Controller {
         { kind: 'route', rotation: { target: 'all', stable: 0 }, weights: { mode: 'instances' }, preview: false },
         { kind: 'promote' },
       ]);
-      await this.runs.get(service)!.finished;
-      this.deps.log.info({ service, deployment: row.id }, 'first release deployed');
+      const final = await this.runs.get(service)!.finished;
+      if (final.state === 'succeeded') this.deps.log.info({ service, deployment: row.id }, 'first release deployed');
       return;
     }
     const count = instanceCount(config, stable.spec, this.scaledCount(service));

@@ -3,7 +3,8 @@
 // to full strength before the target leaves (invariant 4). Pause, resume, promote and abort steer it.
 import type { ServiceConfig } from '../config/index.js';
 import type { Instance } from '../runtime/instance.js';
-import { CRASH_LOOP_EXITS, type Supervisor } from '../runtime/supervisor.js';
+import { withLastLine } from '../runtime/instance-output.js';
+import { CRASH_LOOP_EXITS, InstanceStartError, type Supervisor } from '../runtime/supervisor.js';
 import type { DeploymentRow, DeploymentState, ReleaseRow, Store } from '../store/index.js';
 import { DeployError, DeploymentFailure } from './errors.js';
 import { killIfFaultPoint } from './fault-injection.js';
@@ -56,7 +57,7 @@ export class DeploymentRun {
     options: { skipPauses: boolean },
   ) {
     this.skipPauses = options.skipPauses;
-    const stopListening = ctx.supervisor.onCrash((instance) => this.onCrash(instance));
+    const stopListening = ctx.supervisor.onCrash((instance, output) => this.onCrash(instance, output));
     this.finished = this.run().finally(stopListening);
   }
 
@@ -251,7 +252,8 @@ export class DeploymentRun {
     if (failed) {
       await this.stopInstances(started);
       this.abort.signal.throwIfAborted();
-      throw new DeploymentFailure(failed.reason instanceof Error ? failed.reason.message : String(failed.reason));
+      const output = failed.reason instanceof InstanceStartError ? failed.reason.output : [];
+      throw new DeploymentFailure(failed.reason instanceof Error ? failed.reason.message : String(failed.reason), 'failed', output);
     }
     return started;
   }
@@ -320,7 +322,7 @@ export class DeploymentRun {
     const failedStep = this.currentStep >= 0 && this.currentStep < this.steps.length ? this.currentStep : -1;
     const settle = () => {
       if (failedStep >= 0) this.ctx.store.updateStep(this.id, failedStep, { state: 'failed', detail: failure.message, finishedAt: now() });
-      this.setState('rolling-back', `${verb}: ${failure.message}`);
+      this.setState('rolling-back', `${verb}: ${failure.message}`, failure.output.length > 0 ? { output: failure.output } : undefined);
     };
     const undos = this.undo.reverse();
     try {
@@ -397,12 +399,12 @@ export class DeploymentRun {
     }
   }
 
-  private onCrash(instance: Instance): void {
+  private onCrash(instance: Instance, output: string[]): void {
     if (instance.release.id !== this.target.id || !this.isActive || this.row.state === 'rolling-back') return;
     const count = (this.crashes.get(instance) ?? 0) + 1;
     this.crashes.set(instance, count);
     if (count >= CRASH_LOOP_EXITS) {
-      this.abort.abort(new DeploymentFailure(`crash loop: ${instance.id} crashed ${count} times during the deployment`));
+      this.abort.abort(new DeploymentFailure(withLastLine(`crash loop: ${instance.id} crashed ${count} times during the deployment`, output), 'failed', output));
     }
   }
 
@@ -412,11 +414,11 @@ export class DeploymentRun {
     return release;
   }
 
-  private setState(state: DeploymentState, message: string): void {
+  private setState(state: DeploymentState, message: string, data?: Record<string, unknown>): void {
     const finished = ['succeeded', 'rolled-back', 'failed'].includes(state);
     const reason = state === 'progressing' || state === 'paused' ? this.row.reason : message;
     this.row = this.ctx.store.updateDeployment(this.id, { state, reason, ...(finished ? { finishedAt: now() } : {}) });
-    this.event(`deployment.${state}`, message);
+    this.event(`deployment.${state}`, message, data);
   }
 
   private event(type: string, message: string, data?: Record<string, unknown>): void {

@@ -30,6 +30,8 @@ export class DeploymentFailure extends Error {
   constructor(
     message: string,
     readonly kind: 'failed' | 'aborted' = 'failed',
+    /** The failing instance's last lines of output, shown with the failure. */
+    readonly output: string[] = [],
   ) {
     super(message);
   }

@@ -10,7 +10,8 @@ import type { EndpointRegistry } from '../proxy/endpoint-registry.js';
 import { healthPolicy } from '../daemon/service-policy.js';
 import type { ReleaseRow, Store } from '../store/index.js';
 import { Instance } from './instance.js';
-import { instanceLogPath, LogRotator, readLogTail } from './log-files.js';
+import { lastOutput, withLastLine } from './instance-output.js';
+import { instanceLogPath, LogRotator } from './log-files.js';
 import { freePort, isPortFree } from './ports.js';
 import { startProcess } from './spawn-process.js';
 import { killProcessGroup, stopProcessGroup } from './stop-process.js';
@@ -21,6 +22,14 @@ const MAX_BACKOFF_MS = 30_000;
 
 export class InstanceStartError extends Error {
   readonly code = 'SY_ERR_INSTANCE_START';
+
+  constructor(
+    message: string,
+    /** The instance's last lines of output, when it got as far as printing any. */
+    readonly output: string[] = [],
+  ) {
+    super(message);
+  }
 }
 
 export interface StopReport extends DrainReport {
@@ -46,7 +55,7 @@ export class Supervisor {
   private readonly byEndpoint = new Map<Endpoint, Instance>();
   private readonly waiters = new Map<Instance, Waiter>();
   private readonly restartTimers = new Map<Instance, NodeJS.Timeout>();
-  private readonly crashListeners: ((instance: Instance) => void)[] = [];
+  private readonly crashListeners: ((instance: Instance, output: string[]) => void)[] = [];
   private readonly rotator = new LogRotator();
   private readonly nextOrdinal = new Map<string, number>();
   private readonly everReady = new WeakSet<Instance>();
@@ -71,8 +80,8 @@ export class Supervisor {
     );
   }
 
-  /** Calls `listener` on every crash; returns a function that stops listening. */
-  onCrash(listener: (instance: Instance) => void): () => void {
+  /** Calls `listener` on every crash, with what the instance printed last; returns a function that stops listening. */
+  onCrash(listener: (instance: Instance, output: string[]) => void): () => void {
     this.crashListeners.push(listener);
     return () => {
       const i = this.crashListeners.indexOf(listener);
@@ -93,10 +102,10 @@ export class Supervisor {
     this.live.set(id, instance);
     this.byEndpoint.set(endpoint, instance);
     const ready = new Promise<void>((resolve, reject) => this.waiters.set(instance, { resolve, reject }));
-    const timer = setTimeout(
-      () => this.failStart(instance, `not healthy within ${config.health.startTimeout} ms (last check: ${health.lastResult(endpoint)?.detail ?? 'none yet'})`),
-      config.health.startTimeout,
-    );
+    const timer = setTimeout(() => {
+      const reason = `not healthy within ${config.health.startTimeout} ms (last check: ${health.lastResult(endpoint)?.detail ?? 'none yet'})`;
+      void this.outputOf(instance).then((output) => this.failStart(instance, reason, output));
+    }, config.health.startTimeout);
     const onAbort = () => this.failStart(instance, 'cancelled');
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -194,21 +203,21 @@ export class Supervisor {
     instance.restarts++;
     instance.crashesSinceReady++;
     const logFile = instanceLogPath(this.deps.stateDir, instance.service, instance.release.number, instance.ordinal);
-    const tail = (await readLogTail(logFile, 2000).catch(() => '')).trim().split('\n').slice(-5).join('\n');
+    const output = await lastOutput(logFile);
     if (instance.stopping || !instance.isLive) return;
     const how = signal ? `killed by ${signal}` : `exited with code ${code}`;
     this.deps.store.addEvent({
       service: instance.service,
       instanceId: instance.id,
       type: 'instance.crashed',
-      message: `${instance.id}: ${how} (restart ${instance.restarts})`,
-      data: { code, signal, restarts: instance.restarts, logTail: tail },
+      message: withLastLine(`${instance.id}: ${how} (restart ${instance.restarts})`, output),
+      data: { code, signal, restarts: instance.restarts, output },
     });
-    for (const listener of this.crashListeners) listener(instance);
+    for (const listener of this.crashListeners) listener(instance, output);
     // A first start that keeps crashing fails (its deployment rolls back). An instance that was
     // serving is never given up on: it keeps restarting, the backoff capped, until it is stopped.
     if (this.waiters.has(instance) && instance.crashesSinceReady >= CRASH_LOOP_EXITS) {
-      return this.failStart(instance, `crash loop: ${how} ${instance.crashesSinceReady} times before becoming healthy${tail ? `; last output:\n${tail}` : ''}`);
+      return this.failStart(instance, `crash loop: ${how} ${instance.crashesSinceReady} times before becoming healthy`, output);
     }
     this.scheduleRestart(instance, config, how);
   }
@@ -264,10 +273,16 @@ export class Supervisor {
   }
 
   /** Fails a start in progress (timeout, crash loop, cancel); the start's own catch cleans up. */
-  private failStart(instance: Instance, reason: string): void {
+  private failStart(instance: Instance, reason: string, output: string[] = []): void {
     const waiter = this.waiters.get(instance);
     this.waiters.delete(instance);
-    waiter?.reject(new InstanceStartError(`${instance.id}: ${reason}`));
+    waiter?.reject(new InstanceStartError(withLastLine(`${instance.id}: ${reason}`, output), output));
+  }
+
+  /** What a process instance printed last (a static target prints nothing here). */
+  private outputOf(instance: Instance): Promise<string[]> {
+    if (instance.release.spec.kind !== 'process') return Promise.resolve([]);
+    return lastOutput(instanceLogPath(this.deps.stateDir, instance.service, instance.release.number, instance.ordinal));
   }
 
   private async cleanUpFailed(instance: Instance, config: ServiceConfig): Promise<void> {

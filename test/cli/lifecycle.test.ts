@@ -218,8 +218,16 @@ describe('the daemon, run by switchyard up', () => {
     const valid = await readFile(running.configFile, 'utf8');
     await running.rewrite(valid.replace('    health:', '    helth:'));
 
-    const result = await runCli(['reload', '--admin', running.adminUrl], { cwd: running.tmp.dir });
-    assert.notEqual(result.code, 0);
+    // Beside the file, the CLI itself reads it (for the token) and reports the problems without sending anything.
+    const here = await runCli(['reload', '--admin', running.adminUrl], { cwd: running.tmp.dir });
+    assert.equal(here.code, 2);
+    assert.match(here.stderr, /cannot be used to find the daemon, so nothing was sent/);
+    assert.match(here.stderr, /services\.web\.helth: unknown key; did you mean `health`\?/);
+
+    // From elsewhere, the daemon reads it, refuses it and says why.
+    const elsewhere = join(running.tmp.dir, 'elsewhere');
+    mkdirSync(elsewhere);
+    const result = await runCli(['reload', '--admin', running.adminUrl], { cwd: elsewhere });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /services\.web\.helth: unknown key; did you mean `health`\?/);
     await running.daemon.waitForLog('helth');
