@@ -18,6 +18,8 @@ import type { ExchangeObserver } from '../proxy/proxy-context.js';
 import { Proxy } from '../proxy/proxy.js';
 import { Supervisor } from '../runtime/supervisor.js';
 import { Store, StoreError } from '../store/index.js';
+import { accessLogDestination } from './access-log-destination.js';
+import { logEvent } from './event-log.js';
 import { checkListeners, listenersOf } from './listen-check.js';
 import { reloadMessage, reloadSummary } from './reload-summary.js';
 import { StartError } from './start-error.js';
@@ -69,7 +71,7 @@ export class Daemon {
     }
     const metrics = new RequestMetrics();
     const observers: ExchangeObserver[] = [metrics];
-    const accessLog = config.proxy.accessLog.enabled ? new AccessLog(createAccessLogger(config.proxy.accessLog.destination)) : null;
+    const accessLog = config.proxy.accessLog.enabled ? new AccessLog(createAccessLogger(accessLogDestination(config, process.stdout.isTTY === true))) : null;
     if (accessLog) observers.push(accessLog);
     const proxy = new Proxy({
       limits: config.proxy.limits,
@@ -85,7 +87,7 @@ export class Daemon {
     const supervisor = new Supervisor({ store, endpoints: proxy.endpoints, health, drain: (e, ms) => proxy.drain(e, ms), stateDir: config.state, log });
     const controller = new Controller(config, { store, health, metrics, supervisor, proxy, log });
     const daemon = new Daemon(config, options, log, store, proxy, health, controller, metrics, accessLog);
-    store.subscribe((event) => log.info({ service: event.service ?? undefined, type: event.type }, event.message));
+    store.subscribe((event) => logEvent(log, event));
     await recover(store, log);
     for (const name of controller.serviceNames()) store.ensureService(name);
     await Promise.all(controller.serviceNames().map((name) => controller.startStable(name)));
@@ -193,6 +195,7 @@ export class Daemon {
         proxy: this.proxyAddresses.map((a) => `${a.address}:${a.port}`),
         admin: `${this.adminAddress.address}:${this.adminAddress.port}`,
         services: Object.keys(config.services),
+        accessLog: config.proxy.accessLog.enabled ? accessLogDestination(config, process.stdout.isTTY === true) : 'off',
       },
       'switchyard is up',
     );

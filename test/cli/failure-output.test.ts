@@ -46,6 +46,9 @@ describe('an instance that fails to start, and why', { timeout: 120_000 }, () =>
     await daemon.waitForLog('switchyard is up', 60_000);
     const log = daemon.stderr();
     assert.match(log, /web-v1-1: exited with code 127 \(restart 1\); last output: .*nodee: (command )?not found/);
+    // A crash is a warning and the rolled-back first release an error, not info.
+    assert.match(log, /^\{"level":40,.*"type":"instance\.crashed","output":\[".*nodee: (command )?not found"\],"msg":"web-v1-1: exited/m);
+    assert.match(log, /^\{"level":50,.*"type":"deployment\.rolled-back"/m);
     const res = await request(`${adminUrl}/api/v1/services/web/deployments`);
     const { deployments } = (await res.body.json()) as { deployments: { state: string; reason: string; failureOutput: string[] }[] };
     assert.equal(deployments[0]!.state, 'rolled-back');
