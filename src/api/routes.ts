@@ -8,7 +8,7 @@ import { ApiError, badRequest, notFound } from './api-error.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
 import { streamEvents } from './event-stream.js';
 import { Router, type RouteHandler } from './router.js';
-import { deploymentView, serviceView } from './views.js';
+import { acknowledgeLastDeployment, deploymentView, serviceView } from './views.js';
 
 export interface AdminActions {
   readonly controller: Controller;
@@ -101,6 +101,10 @@ export function adminRoutes(actions: AdminActions, metrics: Registry): Router {
     return deploymentView(store, controller.rollback(name, body.to));
   });
   action('scale', async (name, body) => controller.scale(name, body.instances));
+  action('acknowledge', (name) => {
+    controller.serviceConfig(name);
+    return acknowledgeLastDeployment(store, name);
+  });
   router.add('GET', '/api/v1/events', ({ req, res, query }) => {
     streamEvents(store, req, res, query);
     return undefined;
