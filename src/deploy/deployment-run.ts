@@ -140,7 +140,7 @@ export class DeploymentRun {
       }
       case 'start': {
         const started = await this.startInstances(step.release, step.count);
-        this.undo.push({ index, description: `stop the ${started.length} started ${step.release} instances`, run: () => this.stopInstances(started) });
+        this.undo.push({ index, description: `stop the ${started.length} instance${started.length === 1 ? '' : 's'} of ${this.names[step.release]} it started`, run: () => this.stopInstances(started) });
         return started.map((i) => i.id).join(', ');
       }
       case 'route': {
@@ -155,7 +155,7 @@ export class DeploymentRun {
       }
       case 'stop': {
         const stopped = await this.stopOutOfRotation(step.release, step.count);
-        this.undo.push({ index, description: `start ${stopped} ${step.release} instances again`, run: async () => void (await this.startInstances(step.release, stopped, false)) });
+        this.undo.push({ index, description: `start ${stopped} instance${stopped === 1 ? '' : 's'} of ${this.names[step.release]} again`, run: async () => void (await this.startInstances(step.release, stopped, false)) });
         return `${stopped} stopped`;
       }
       case 'pause':
