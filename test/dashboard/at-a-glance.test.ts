@@ -45,7 +45,8 @@ async function colourOf(page: Page, version: string): Promise<string | null> {
 }
 
 async function chartLegend(page: Page): Promise<string[]> {
-  return page.locator('figure.chart[data-measure="requests"] .chart-legend li').evaluateAll((items) => items.map((li) => li.textContent?.trim().split(' ')[0] ?? ''));
+  const items = await page.locator('figure.chart[data-measure="requests"] .chart-legend li').allInnerTexts();
+  return items.map((text) => text.trim().split(/\s+/)[0] ?? '');
 }
 
 describe('the dashboard at a glance', { skip }, () => {
