@@ -110,10 +110,25 @@ const BAD_ENDINGS: ReadonlySet<string> = new Set(['rolled-back', 'failed']);
 export function lastDeploymentView(store: Store, service: string): LastDeploymentView | null {
   const row = store.deployments(service, 1)[0];
   if (row === undefined || row.finishedAt === null) return null;
-  const view = deploymentView(store, row);
-  const acknowledged = !BAD_ENDINGS.has(row.state) || store.events({ deploymentId: row.id, limit: 1000 }).some((e) => e.type === 'deployment.acknowledged');
-  const { id, kind, strategy, state, reason, from, to, finishedAt, failureOutput } = view;
-  return { id, kind, strategy, state, reason, from, to, finishedAt, failureOutput, acknowledged };
+  // Read on every poll of every service: one query of the events, and only for a bad ending.
+  const bad = BAD_ENDINGS.has(row.state);
+  const events = bad ? store.events({ deploymentId: row.id, limit: 1000 }) : [];
+  const release = (id: number | null) => {
+    const r = id === null ? undefined : store.release(id);
+    return r === undefined ? null : { number: r.number, version: r.version };
+  };
+  return {
+    id: row.id,
+    kind: row.kind,
+    strategy: row.strategy,
+    state: row.state,
+    reason: row.reason,
+    from: release(row.fromReleaseId),
+    to: release(row.toReleaseId),
+    finishedAt: row.finishedAt,
+    failureOutput: failureOutput(events),
+    acknowledged: !bad || events.some((e) => e.type === 'deployment.acknowledged'),
+  };
 }
 
 /**
