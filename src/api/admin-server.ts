@@ -7,6 +7,7 @@ import type { TokenAuth } from './auth.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { isPublicDashboardPath } from './dashboard-assets.js';
 import type { Router } from './router.js';
+import { ADMIN_HEADER, SWITCHYARD_VERSION } from '../version.js';
 
 const MAX_BODY = 1024 * 1024;
 
@@ -21,6 +22,8 @@ export interface AdminServerOptions {
 export function createAdminServer({ router, auth, onError, onAuthFailure }: AdminServerOptions): Server {
   const throttle = new AuthThrottle();
   return createServer((req, res) => {
+    // Every answer says what it comes from: a CLI pointed at the proxy or another server can tell.
+    res.setHeader(ADMIN_HEADER, SWITCHYARD_VERSION);
     handle(req, res, router, auth, throttle, onAuthFailure).catch((err: unknown) => {
       onError?.(err);
       if (!res.headersSent) sendJson(res, 500, new ApiError(500, 'internal', 'internal error').toJSON());

@@ -4,18 +4,18 @@ import type { Registry } from 'prom-client';
 import type { CertificateView } from '../certificates/certificate-manager.js';
 import type { Controller } from '../deploy/controller.js';
 import { DeployError } from '../deploy/errors.js';
-import { instanceLogPath, readLogTail } from '../runtime/log-files.js';
+import { readInstanceLogs } from '../runtime/instance-logs.js';
 import { ApiError, badRequest, notFound } from './api-error.js';
 import type { DaemonView, UpgradeView } from './daemon-view.js';
 import { registerDashboardRoutes } from './dashboard-routes.js';
 import { streamEvents } from './event-stream.js';
 import { Router, type RouteHandler } from './router.js';
-import { deploymentView, serviceView } from './views.js';
+import { acknowledgeLastDeployment, deploymentView, serviceView } from './views.js';
 
 export interface AdminActions {
   readonly controller: Controller;
   readonly stateDir: string;
-  reload(): { ok: boolean; problems?: string; needsRestart?: string[] };
+  reload(): { ok: boolean; problems?: string; now?: string[]; nextDeploy?: string[]; restart?: string[] };
   daemon(): DaemonView;
   upgrade(): Promise<{ ok: boolean; message: string; status: UpgradeView }>;
   readonly certificates?: { views(): CertificateView[] };
@@ -114,6 +114,10 @@ export function adminRoutes(actions: AdminActions, metrics: Registry): Router {
     return deploymentView(store, controller.rollback(name, body.to, body.force === true));
   });
   action('scale', async (name, body) => controller.scale(name, body.instances));
+  action('acknowledge', (name) => {
+    controller.serviceConfig(name);
+    return acknowledgeLastDeployment(store, name);
+  });
   router.add('GET', '/api/v1/events', ({ req, res, query }) => {
     streamEvents(store, req, res, query);
     return undefined;
@@ -127,16 +131,8 @@ export function adminRoutes(actions: AdminActions, metrics: Registry): Router {
       const rows = store.instances({ service: params.name! }).filter((r) => wanted === null || r.id === wanted);
       if (wanted !== null && rows.length === 0) throw notFound(`instance ${wanted}`);
       const bytes = Math.min(Math.max(Number(query.get('bytes') ?? 16384) || 16384, 1), 1024 * 1024);
-      const latest = rows.slice(-8);
-      const logs = await Promise.all(
-        latest.map(async (row) => {
-          const release = store.release(row.releaseId)!;
-          // The path is built from store rows only, never from the request, so it stays in the state folder.
-          const text = await readLogTail(instanceLogPath(actions.stateDir, row.service, release.number, row.ordinal), bytes).catch(() => '');
-          return { instance: row.id, state: row.state, text };
-        }),
-      );
-      return { status: 200, body: { logs } };
+      const refs = rows.map((row) => ({ id: row.id, service: row.service, state: row.state, releaseNumber: store.release(row.releaseId)!.number, ordinal: row.ordinal }));
+      return { status: 200, body: { logs: await readInstanceLogs(actions.stateDir, refs, bytes) } };
     }),
   );
   registerDashboardRoutes(router, actions);

@@ -21,10 +21,14 @@ import { upCommand } from './commands/up.js';
 import { upgradeCommand } from './commands/upgrade.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+import { SWITCHYARD_VERSION } from '../version.js';
 
 const program = new Command()
   .name('switchyard')
   .description('Zero-downtime deployments: a reverse proxy and load balancer with a deployment controller.')
+  .version(SWITCHYARD_VERSION, '-V, --version', 'print the version of switchyard')
+  // `deploy --version v2` is the release's label: the program's own --version only stands before a command.
+  .enablePositionalOptions()
   .exitOverride()
   .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 
@@ -61,7 +65,8 @@ try {
     console.error(err.message);
     process.exitCode = EXIT_USAGE;
   } else if (err instanceof StartError) {
-    // Expected start-up failures (state folder, ports, token file): one line, no stack.
+    // Expected start-up failures (state folder, ports, token file, another daemon on the state): one
+    // line, no stack; exit 2 when the setup is at fault (an address taken, the state in use).
     console.error(`switchyard: ${err.message}`);
     process.exitCode = err.exitCode;
   } else {

@@ -9,6 +9,11 @@ describe('levenshtein', () => {
     assert.equal(levenshtein('', 'abc'), 3);
     assert.equal(levenshtein('same', 'same'), 0);
   });
+
+  it('counts two swapped neighbours as one slip', () => {
+    assert.equal(levenshtein('wbe', 'web'), 1);
+    assert.equal(closest('wbe', ['web', 'api']), 'web');
+  });
 });
 
 describe('closest', () => {

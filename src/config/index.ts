@@ -3,6 +3,8 @@ export { loadConfig, parseConfig } from './load.js';
 export { ConfigError, formatProblem } from './errors.js';
 export type { ConfigErrorCode, ConfigProblem } from './errors.js';
 export { configJsonSchema } from './json-schema.js';
+export { closest } from './did-you-mean.js';
+export { lineFinder } from './locate.js';
 export { checkHostPort, isLoopbackHost, parseHostPort } from './address.js';
 export type { HostPort } from './address.js';
 export { parseDuration, parsePercent, parseSize } from './units.js';

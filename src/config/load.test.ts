@@ -119,7 +119,7 @@ describe('parseConfig', () => {
   it('fills in every default around a minimal service', () => {
     const config = parseConfig('services:\n  web:\n    targets: [127.0.0.1:3000]\n', '/srv/app/switchyard.yaml', {});
     assert.deepEqual(config.proxy.listen.map((l) => l.address), ['127.0.0.1:8080']);
-    assert.deepEqual(config.proxy.accessLog, { enabled: true, destination: 'stdout' });
+    assert.deepEqual(config.proxy.accessLog, { enabled: true, destination: 'auto' });
     assert.equal(config.proxy.dropServerHeader, false);
     assert.deepEqual(config.proxy.limits, {
       headersTimeout: 30_000, requestTimeout: 300_000, keepAliveTimeout: 5000,

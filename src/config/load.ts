@@ -122,7 +122,7 @@ function resolvePaths(config: Config, dir: string): Config {
       listen,
       accessLog: {
         ...config.proxy.accessLog,
-        destination: destination === 'stdout' || destination === 'stderr' ? destination : at(destination),
+        destination: destination === 'stdout' || destination === 'stderr' || destination === 'auto' ? destination : at(destination),
       },
     },
     admin: config.admin.tokenFile === undefined ? config.admin : { ...config.admin, tokenFile: at(config.admin.tokenFile) },

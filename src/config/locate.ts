@@ -1,7 +1,7 @@
 // Finds where a config path was written, so every problem can point at the YAML. A path that
 // does not exist (a missing key) points at the deepest part that does: the parent object.
-import type { Document, LineCounter } from 'yaml';
-import { isAlias, isMap, isNode, isScalar, isSeq } from 'yaml';
+import type { Document } from 'yaml';
+import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
 
 /** 1-based line and column. */
 export interface Position {
@@ -36,4 +36,14 @@ export function positionOf(doc: Document, lines: LineCounter, path: readonly Pro
 export function startOf(node: unknown, lines: LineCounter): Position | undefined {
   const range = isNode(node) ? node.range : undefined;
   return range ? lines.linePos(range[0]) : undefined;
+}
+
+/**
+ * The line each config path was written on, for messages about a file that already loaded (warnings).
+ * @example lineFinder(text)(['services', 'web', 'run', 'command']) // 7
+ */
+export function lineFinder(text: string): (path: readonly PropertyKey[]) => number | undefined {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, merge: true });
+  return (path) => positionOf(doc, lines, path)?.line;
 }

@@ -27,7 +27,9 @@ const proxySchema = z
     accessLog: z
       .strictObject({
         enabled: z.boolean().default(true),
-        destination: nonEmpty.default('stdout').describe('stdout, stderr or a file path'),
+        destination: nonEmpty
+          .default('auto')
+          .describe('auto (stdout when it is not a terminal, else access.log in the state folder), stdout, stderr or a file path'),
       })
       .prefault({}),
     dropServerHeader: z.boolean().default(false).describe("Remove the backend's Server header from responses"),

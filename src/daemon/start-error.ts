@@ -2,7 +2,7 @@
 // state): a message the user can act on, printed as one line without a stack.
 
 export class StartError extends Error {
-  readonly code = 'SY_ERR_START';
+  readonly code: string = 'SY_ERR_START';
   /** 2 when the setup is at fault (usage or config: a port taken, the state folder in use), else 1. */
   readonly exitCode: number;
 

@@ -13,7 +13,7 @@ import type { Supervisor } from '../runtime/supervisor.js';
 import type { DeploymentRow, ReleaseRow, ReleaseSpec, Store } from '../store/index.js';
 import { instanceCount, parseDeployRequest, releaseSpecFor, VERSION_LABEL } from './deploy-request.js';
 import { DeploymentRun, type HookName } from './deployment-run.js';
-import { DeployError } from './errors.js';
+import { DeployError, unknownService } from './errors.js';
 import { HookRunner } from './hook-runner.js';
 import { runCheck } from './analysis/checks.js';
 import { combine, judge, type Verdict } from './analysis/judge.js';
@@ -62,7 +62,7 @@ export class Controller {
 
   serviceConfig(service: string): ServiceConfig {
     const config = this.config.services[service];
-    if (config === undefined) throw new DeployError('unknown_service', `no service named ${service}`);
+    if (config === undefined) throw new DeployError('unknown_service', unknownService(service, this.serviceNames()));
     return config;
   }
 
@@ -273,8 +273,8 @@ export class Controller {
         { kind: 'route', rotation: { target: 'all', stable: 0 }, weights: { mode: 'instances' }, preview: false },
         { kind: 'promote' },
       ]);
-      await this.runs.get(service)!.finished;
-      this.deps.log.info({ service, deployment: row.id }, 'first release deployed');
+      const final = await this.runs.get(service)!.finished;
+      if (final.state === 'succeeded') this.deps.log.info({ service, deployment: row.id }, 'first release deployed');
       return;
     }
     // A deployment in progress (taken over from the last controller) owns the service's instances.

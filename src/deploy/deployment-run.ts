@@ -3,13 +3,14 @@
 // to full strength before the target leaves (invariant 4). Pause, resume, promote and abort steer it.
 import type { ServiceConfig } from '../config/index.js';
 import type { Instance } from '../runtime/instance.js';
-import { CRASH_LOOP_EXITS, type Supervisor } from '../runtime/supervisor.js';
+import { withLastLine } from '../runtime/instance-output.js';
+import { CRASH_LOOP_EXITS, InstanceStartError, type Supervisor } from '../runtime/supervisor.js';
 import type { DeploymentRow, DeploymentState, ReleaseRow, StepRow, Store } from '../store/index.js';
 import { DeployError, DeploymentFailure } from './errors.js';
 import { killIfFaultPoint } from './fault-injection.js';
 import type { Verdict } from './analysis/judge.js';
 import type { Routing } from './routing.js';
-import { describeStep, type ReleaseRole, type RotationCount, type Step, type Weights } from './steps.js';
+import { describeStep, type ReleaseRole, type RotationCount, type Step, type StepNames, type Weights, stepNames } from './steps.js';
 import { describeUndo, type RouteSnapshot, type UndoAction } from './undo.js';
 
 export type HookName = 'preDeploy' | 'postDeploy' | 'onRollback';
@@ -68,12 +69,16 @@ export class DeploymentRun {
   ) {
     this.skipPauses = options.skipPauses;
     this.stored = options.resume ?? null;
-    const stopListening = ctx.supervisor.onCrash((instance) => this.onCrash(instance));
+    const stopListening = ctx.supervisor.onCrash((instance, output) => this.onCrash(instance, output));
     this.finished = this.run().finally(stopListening);
   }
 
   get id(): number {
     return this.row.id;
+  }
+
+  private get names(): StepNames {
+    return stepNames(this.target, this.stable);
   }
 
   get step(): number {
@@ -141,10 +146,10 @@ export class DeploymentRun {
         }
         if (interrupted === undefined) {
           this.ctx.store.updateStep(this.id, index, { state: 'running', startedAt: now() });
-          this.event('step.started', `step ${index + 1}/${this.steps.length}: ${describeStep(step)}`, { index });
+          this.event('step.started', `step ${index + 1}/${this.steps.length}: ${describeStep(step, this.names)}`, { index });
           killIfFaultPoint(step, index, this.steps);
         } else {
-          this.event('step.resumed', `step ${index + 1}/${this.steps.length} resumed after a controller restart: ${describeStep(step)}`, { index });
+          this.event('step.resumed', `step ${index + 1}/${this.steps.length} resumed after a controller restart: ${describeStep(step, this.names)}`, { index });
         }
         const detail = await this.withDeadline(step, index, () => this.execute(step, index, interrupted ?? null));
         this.ctx.store.updateStep(this.id, index, { state: 'done', detail, finishedAt: now() });
@@ -300,7 +305,8 @@ export class DeploymentRun {
     if (failed) {
       await this.stopInstances(started);
       this.abort.signal.throwIfAborted();
-      throw new DeploymentFailure(failed.reason instanceof Error ? failed.reason.message : String(failed.reason));
+      const output = failed.reason instanceof InstanceStartError ? failed.reason.output : [];
+      throw new DeploymentFailure(failed.reason instanceof Error ? failed.reason.message : String(failed.reason), 'failed', output);
     }
     return started;
   }
@@ -427,7 +433,7 @@ export class DeploymentRun {
     const settle = () => {
       if (resumed) return;
       if (failedStep >= 0) this.ctx.store.updateStep(this.id, failedStep, { state: 'failed', detail: failure.message, finishedAt: now() });
-      this.setState('rolling-back', why);
+      this.setState('rolling-back', why, failure.output.length > 0 ? { output: failure.output } : undefined);
     };
     const undos = this.undo.sort((a, b) => b.index - a.index);
     try {
@@ -494,7 +500,7 @@ export class DeploymentRun {
     if (step.kind === 'pause' || step.kind === 'analysis') return work();
     const deadline = this.ctx.config().deploy.progressDeadline;
     const timer = setTimeout(
-      () => this.abort.abort(new DeploymentFailure(`progressDeadline passed: step ${index + 1} (${describeStep(step)}) made no progress for ${Math.round(deadline / 1000)} s`)),
+      () => this.abort.abort(new DeploymentFailure(`progressDeadline passed: step ${index + 1} (${describeStep(step, this.names)}) made no progress for ${Math.round(deadline / 1000)} s`)),
       deadline,
     );
     try {
@@ -504,12 +510,12 @@ export class DeploymentRun {
     }
   }
 
-  private onCrash(instance: Instance): void {
+  private onCrash(instance: Instance, output: string[]): void {
     if (instance.release.id !== this.target.id || !this.isActive || this.row.state === 'rolling-back') return;
     const count = (this.crashes.get(instance) ?? 0) + 1;
     this.crashes.set(instance, count);
     if (count >= CRASH_LOOP_EXITS) {
-      this.abort.abort(new DeploymentFailure(`crash loop: ${instance.id} crashed ${count} times during the deployment`));
+      this.abort.abort(new DeploymentFailure(withLastLine(`crash loop: ${instance.id} crashed ${count} times during the deployment`, output), 'failed', output));
     }
   }
 
@@ -519,11 +525,11 @@ export class DeploymentRun {
     return release;
   }
 
-  private setState(state: DeploymentState, message: string): void {
+  private setState(state: DeploymentState, message: string, data?: Record<string, unknown>): void {
     const finished = ['succeeded', 'rolled-back', 'failed'].includes(state);
     const reason = state === 'progressing' || state === 'paused' ? this.row.reason : message;
     this.row = this.ctx.store.updateDeployment(this.id, { state, reason, ...(finished ? { finishedAt: now() } : {}) });
-    this.event(`deployment.${state}`, message);
+    this.event(`deployment.${state}`, message, data);
   }
 
   private event(type: string, message: string, data?: Record<string, unknown>): void {

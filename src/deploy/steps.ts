@@ -40,31 +40,78 @@ export type Step =
    */
   | { kind: 'analysis'; durationMs: number | null; weight: number };
 
-export function describeStep(step: Step): string {
+/** The version labels a description names: `v2` reads better than "the target release". */
+export interface StepNames {
+  target: string;
+  stable: string;
+}
+
+const UNNAMED: StepNames = { target: 'the new release', stable: 'the old release' };
+
+/** The names for a deployment from `stable` to `target`; the release numbers tell apart two of one label. */
+export function stepNames(target: { version: string; number: number } | null, stable: { version: string; number: number } | null): StepNames {
+  if (target && stable && target.version === stable.version) {
+    return { target: `${target.version} (release ${target.number})`, stable: `${stable.version} (release ${stable.number})` };
+  }
+  return { target: target?.version ?? UNNAMED.target, stable: stable?.version ?? UNNAMED.stable };
+}
+
+/**
+ * What a step does, in words for the person watching the deployment.
+ * @example describeStep({ kind: 'stop', release: 'stable', count: 1 }, { target: 'v2', stable: 'v1' }) // 'drain and stop 1 instance of v1'
+ */
+export function describeStep(step: Step, names: StepNames = UNNAMED): string {
   switch (step.kind) {
     case 'hook':
       return `run the ${step.hook} hook`;
     case 'start':
-      return `start ${step.count} ${step.release} instance${step.count === 1 ? '' : 's'} and wait until healthy`;
-    case 'route': {
-      const split = step.weights.mode === 'instances' ? 'by instance count' : `${100 - step.weights.target}/${step.weights.target} stable/target`;
-      return `route: ${fmt(step.rotation.stable)} stable + ${fmt(step.rotation.target)} target in rotation, ${split}${step.preview ? ', target on preview header' : ''}`;
-    }
+      return step.count === 1
+        ? `start 1 instance of ${names[step.release]} and wait until it is healthy`
+        : `start ${step.count} instances of ${names[step.release]} and wait until they are healthy`;
+    case 'route':
+      return describeRoute(step, names);
     case 'stop':
-      return `drain and stop ${step.count === 'all' ? 'all' : step.count} ${step.release} instance${step.count === 1 ? '' : 's'} out of rotation`;
+      return step.count === 'all' ? `drain and stop the remaining instances of ${names[step.release]}` : `drain and stop ${instances(step.count)} of ${names[step.release]}`;
     case 'pause':
-      return step.durationMs === null ? `pause until promoted (${step.reason})` : `pause ${Math.round(step.durationMs / 1000)} s (${step.reason})`;
+      return step.durationMs === null ? `wait for \`switchyard promote\` (${step.reason})` : `wait ${duration(step.durationMs)} (${step.reason})`;
     case 'promote':
-      return 'make the target the stable release';
+      return `make ${names.target} the stable release`;
     case 'standby':
-      return `keep the old release ${Math.round(step.delayMs / 1000)} s for an instant rollback, then stop it`;
-    case 'analysis':
+      return `keep ${names.stable} running out of rotation for ${duration(step.delayMs)}, so a rollback is instant; then stop it`;
+    case 'analysis': {
+      const how = `comparing its errors and latency with ${names.stable}`;
       return step.durationMs === null
-        ? `analyse the canary at ${step.weight}% until promoted`
-        : `analyse the canary at ${step.weight}% for ${Math.round(step.durationMs / 1000)} s`;
+        ? `watch ${names.target} at ${step.weight}% of traffic until promoted, ${how}`
+        : `watch ${names.target} at ${step.weight}% of traffic for ${duration(step.durationMs)}, ${how}`;
+    }
   }
 }
 
-function fmt(count: RotationCount): string {
-  return count === 'all' ? 'all' : String(count);
+function describeRoute(step: Extract<Step, { kind: 'route' }>, names: StepNames): string {
+  const { target, stable } = step.rotation;
+  if (step.preview) return `let requests with the preview header reach ${names.target}; ${names.stable} keeps all other traffic`;
+  if (step.weights.mode === 'percent') {
+    const share = step.weights.target;
+    const split = share >= 100 ? `send all traffic to ${names.target}` : share <= 0 ? `send all traffic to ${names.stable}` : `send ${share}% of traffic to ${names.target} and ${100 - share}% to ${names.stable}`;
+    return step.testers ? `${split}; requests matching canary.route always reach ${names.target}` : split;
+  }
+  if (stable === 0) return `serve only from ${names.target}${target === 'all' ? '' : ` (${instances(target)})`}`;
+  if (target === 0) return `serve only from ${names.stable}${stable === 'all' ? '' : ` (${instances(stable)})`}`;
+  return `serve from ${count(target)} of ${names.target} and ${count(stable)} of ${names.stable}`;
+}
+
+function instances(n: number): string {
+  return `${n} instance${n === 1 ? '' : 's'}`;
+}
+
+function count(n: RotationCount): string {
+  return n === 'all' ? 'all instances' : instances(n);
+}
+
+/** `30 s`, `5 min`, `1 h 30 min`. */
+function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 120) return `${s} s`;
+  const min = Math.round(s / 60);
+  return min < 120 ? `${min} min` : `${Math.floor(min / 60)} h${min % 60 === 0 ? '' : ` ${min % 60} min`}`;
 }

@@ -39,7 +39,8 @@ export interface DataPlaneView {
 
 export function createMetricsRegistry(metrics: RequestMetrics, dataPlane: DataPlaneView, phases: PhaseOf): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'switchyard_process_' });
+  // The standard names (process_cpu_seconds_total, nodejs_heap_size_used_bytes…), so common dashboards work.
+  collectDefaultMetrics({ register: registry });
   const each = function* () {
     for (const [service, releases] of metrics.series) for (const [release, s] of releases) yield { service, release, s };
   };
@@ -94,11 +95,14 @@ export function createMetricsRegistry(metrics: RequestMetrics, dataPlane: DataPl
     }),
   );
   register(
-    computed('switchyard_traffic_weight', 'Share of unpinned traffic per release (0-100)', 'gauge', () => {
+    computed('switchyard_traffic_weight', "Percent of the service's unpinned traffic each release gets (0-100)", 'gauge', () => {
       const out: Sample[] = [];
       for (const service of dataPlane.table().services) {
+        // Table weights are instance counts at rest and percentages during a split: always report the share.
+        const total = service.releases.reduce((sum, r) => sum + Math.max(r.weight, 0), 0);
         for (const release of service.releases) {
-          out.push({ labels: { service: service.name, release: release.name }, value: release.weight });
+          const share = total === 0 ? 0 : Math.round((Math.max(release.weight, 0) / total) * 10000) / 100;
+          out.push({ labels: { service: service.name, release: release.name }, value: share });
         }
       }
       return out;

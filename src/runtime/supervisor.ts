@@ -8,7 +8,8 @@ import type { DrainReport } from '../proxy/drain.js';
 import { healthPolicy } from '../daemon/service-policy.js';
 import type { InstanceRow, ReleaseRow, Store } from '../store/index.js';
 import { Instance } from './instance.js';
-import { instanceLogPath, LogRotator, readLogTail } from './log-files.js';
+import { lastOutput, withLastLine } from './instance-output.js';
+import { instanceLogPath, LogRotator } from './log-files.js';
 import { freePort, isPortFree } from './ports.js';
 import { isOurInstanceProcess } from './leftovers.js';
 import { startProcess } from './spawn-process.js';
@@ -36,6 +37,14 @@ const MAX_BACKOFF_MS = 30_000;
 
 export class InstanceStartError extends Error {
   readonly code = 'SY_ERR_INSTANCE_START';
+
+  constructor(
+    message: string,
+    /** The instance's last lines of output, when it got as far as printing any. */
+    readonly output: string[] = [],
+  ) {
+    super(message);
+  }
 }
 
 export interface InstanceId {
@@ -65,9 +74,9 @@ export class Supervisor {
   private readonly live = new Map<string, Instance>();
   private readonly waiters = new Map<Instance, Waiter>();
   private readonly restartTimers = new Map<Instance, NodeJS.Timeout>();
-  private readonly crashListeners: ((instance: Instance) => void)[] = [];
+  private readonly crashListeners: ((instance: Instance, output: string[]) => void)[] = [];
   private readonly rotator = new LogRotator();
-  private readonly nextOrdinal = new Map<number, number>();
+  private readonly nextOrdinal = new Map<string, number>();
   private readonly everReady = new WeakSet<Instance>();
 
   constructor(private readonly deps: SupervisorDeps) {
@@ -89,8 +98,8 @@ export class Supervisor {
     );
   }
 
-  /** Calls `listener` on every crash; returns a function that stops listening. */
-  onCrash(listener: (instance: Instance) => void): () => void {
+  /** Calls `listener` on every crash, with what the instance printed last; returns a function that stops listening. */
+  onCrash(listener: (instance: Instance, output: string[]) => void): () => void {
     this.crashListeners.push(listener);
     return () => {
       const i = this.crashListeners.indexOf(listener);
@@ -110,11 +119,7 @@ export class Supervisor {
    */
   reserve(service: string, release: ReleaseRow, count: number): InstanceId[] {
     const ids: InstanceId[] = [];
-    for (let n = 0; n < count; n++) {
-      const ordinal = Math.max(this.deps.store.nextInstanceOrdinal(release.id), this.nextOrdinal.get(release.id) ?? 1);
-      this.nextOrdinal.set(release.id, ordinal + 1);
-      ids.push({ id: `${service}-${release.number}-${ordinal}`, ordinal });
-    }
+    for (let n = 0; n < count; n++) ids.push(this.newInstanceId(service, release));
     return ids;
   }
 
@@ -172,10 +177,10 @@ export class Supervisor {
   private async untilReady(instance: Instance, config: ServiceConfig, signal: AbortSignal | undefined, begin: () => Promise<void>): Promise<Instance> {
     const { health } = this.deps;
     const ready = new Promise<void>((resolve, reject) => this.waiters.set(instance, { resolve, reject }));
-    const timer = setTimeout(
-      () => this.failStart(instance, `not healthy within ${config.health.startTimeout} ms (last check: ${health.lastResult(instance)?.detail ?? 'none yet'})`),
-      config.health.startTimeout,
-    );
+    const timer = setTimeout(() => {
+      const reason = `not healthy within ${config.health.startTimeout} ms (last check: ${health.lastResult(instance)?.detail ?? 'none yet'})`;
+      void this.outputOf(instance).then((output) => this.failStart(instance, reason, output));
+    }, config.health.startTimeout);
     const onAbort = () => this.failStart(instance, 'cancelled');
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -190,6 +195,20 @@ export class Supervisor {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /**
+   * `web-v12-1`: the service, the version label and an ordinal counted per label (not per release), so a
+   * person reads the version in every event. Taken before any await, so instances started together never
+   * share one; an id some other label already spells (`v1` + `-2-1` vs `v1-2` + `-1`) is skipped.
+   */
+  private newInstanceId(service: string, release: ReleaseRow): { id: string; ordinal: number } {
+    const key = `${service}\0${release.version}`;
+    let ordinal = Math.max(this.deps.store.nextInstanceOrdinal(release.id), this.nextOrdinal.get(key) ?? 1);
+    const idOf = (n: number) => `${service}-${release.version}-${n}`;
+    while (this.live.has(idOf(ordinal)) || this.deps.store.instance(idOf(ordinal)) !== undefined) ordinal++;
+    this.nextOrdinal.set(key, ordinal + 1);
+    return { id: idOf(ordinal), ordinal };
   }
 
   /** Drains and stops an instance that is already out of rotation. */
@@ -261,20 +280,20 @@ export class Supervisor {
     instance.restarts++;
     instance.crashesSinceReady++;
     const logFile = instanceLogPath(this.deps.stateDir, instance.service, instance.release.number, instance.ordinal);
-    const tail = (await readLogTail(logFile, 2000).catch(() => '')).trim().split('\n').slice(-5).join('\n');
+    const output = await lastOutput(logFile);
     if (instance.stopping || !instance.isLive) return;
     this.deps.store.addEvent({
       service: instance.service,
       instanceId: instance.id,
       type: 'instance.crashed',
-      message: `${instance.id}: ${how} (restart ${instance.restarts})`,
-      data: { code, signal, restarts: instance.restarts, logTail: tail },
+      message: withLastLine(`${instance.id}: ${how} (restart ${instance.restarts})`, output),
+      data: { code, signal, restarts: instance.restarts, output },
     });
-    for (const listener of this.crashListeners) listener(instance);
+    for (const listener of this.crashListeners) listener(instance, output);
     // A first start that keeps crashing fails (its deployment rolls back). An instance that was
     // serving is never given up on: it keeps restarting, the backoff capped, until it is stopped.
     if (this.waiters.has(instance) && instance.crashesSinceReady >= CRASH_LOOP_EXITS) {
-      return this.failStart(instance, `crash loop: ${how} ${instance.crashesSinceReady} times before becoming healthy${tail ? `; last output:\n${tail}` : ''}`);
+      return this.failStart(instance, `crash loop: ${how} ${instance.crashesSinceReady} times before becoming healthy`, output);
     }
     this.scheduleRestart(instance, config, how);
   }
@@ -324,10 +343,16 @@ export class Supervisor {
   }
 
   /** Fails a start in progress (timeout, crash loop, cancel); the start's own catch cleans up. */
-  private failStart(instance: Instance, reason: string): void {
+  private failStart(instance: Instance, reason: string, output: string[] = []): void {
     const waiter = this.waiters.get(instance);
     this.waiters.delete(instance);
-    waiter?.reject(new InstanceStartError(`${instance.id}: ${reason}`));
+    waiter?.reject(new InstanceStartError(withLastLine(`${instance.id}: ${reason}`, output), output));
+  }
+
+  /** What a process instance printed last (a static target prints nothing here). */
+  private outputOf(instance: Instance): Promise<string[]> {
+    if (instance.release.spec.kind !== 'process') return Promise.resolve([]);
+    return lastOutput(instanceLogPath(this.deps.stateDir, instance.service, instance.release.number, instance.ordinal));
   }
 
   private async cleanUpFailed(instance: Instance, config: ServiceConfig): Promise<void> {

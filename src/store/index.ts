@@ -1,6 +1,8 @@
 // The store's public face: SQLite persistence of switchyard's state and history.
 export { Store } from './store.js';
 export { StoreError } from './errors.js';
+export { instancesForLogs } from './read-only.js';
+export type { InstanceFileRow } from './read-only.js';
 export type { StoreErrorCode } from './errors.js';
 export { ACTIVE_DEPLOYMENT_STATES } from './deployments.js';
 export type { DeploymentPatch, NewDeployment } from './deployments.js';

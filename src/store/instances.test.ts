@@ -50,6 +50,14 @@ describe('instances', () => {
     assert.equal(store.nextInstanceOrdinal(web.id), 3);
   });
 
+  it('continues the ordinals of an earlier release with the same version label', () => {
+    start('web-v1-1', web, store.nextInstanceOrdinal(web.id));
+    const again = store.createRelease('web', 'v1', SPEC);
+    assert.equal(store.nextInstanceOrdinal(again.id), 2);
+    const other = store.createRelease('api', 'v1', SPEC);
+    assert.equal(store.nextInstanceOrdinal(other.id), 1);
+  });
+
   it('updates only the fields in the patch, clears with null, and bumps updatedAt', async () => {
     const created = store.createInstance({ ...row('i'), pid: 7 });
     await sleep(5);

@@ -75,7 +75,10 @@ export class InstanceTable {
        ORDER BY release_id, ordinal, id`,
     );
     this.#nextOrdinal = db
-      .prepare<[number], number>('SELECT COALESCE(MAX(ordinal), 0) + 1 FROM instances WHERE release_id = ?')
+      .prepare<[number], number>(
+        `SELECT COALESCE(MAX(i.ordinal), 0) + 1 FROM instances i JOIN releases r ON r.id = i.release_id
+         JOIN releases mine ON mine.id = ? AND r.service = mine.service AND r.version = mine.version`,
+      )
       .pluck();
   }
 
@@ -116,7 +119,10 @@ export class InstanceTable {
       .map(instanceFromRecord);
   }
 
-  /** One more than the release's highest ordinal, so ordinals are never reused; 1 for the first. */
+  /**
+   * One more than the highest ordinal of any release of the service with this release's version label,
+   * so ordinals are never reused and `web-v12-3` names one instance even when v12 was deployed twice.
+   */
   nextOrdinal(releaseId: number): number {
     return this.#nextOrdinal.get(releaseId) ?? 1;
   }

@@ -182,7 +182,7 @@ export class Store {
     return this.#instances.list(filter);
   }
 
-  /** Max ordinal + 1 for the release, starting at 1. */
+  /** Max ordinal + 1 among the service's releases with this release's version label, starting at 1. */
   nextInstanceOrdinal(releaseId: number): number {
     return this.#instances.nextOrdinal(releaseId);
   }

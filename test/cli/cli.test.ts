@@ -73,6 +73,23 @@ describe('switchyard CLI', () => {
       );
     });
 
+    it('warns, with file:line, when a command\'s program cannot be found, and still exits 0', async () => {
+      await tmp.write(
+        'typo.yaml',
+        ['proxy:', '  listen: 127.0.0.1:18080', 'services:', '  web:', '    run:', '      command: nodee server.js', '      version: v1', '    deploy: { hooks: { preDeploy: ./migrate.sh } }', ''].join('\n'),
+      );
+      const { code, stdout, stderr } = await cli('validate', '-c', 'typo.yaml');
+      assert.equal(code, 0, stderr);
+      assert.deepEqual(stderr.trim().split('\n'), [
+        'typo.yaml:6: warning: services.web.run.command: the program "nodee" was not found on PATH; an instance would exit with code 127',
+        `typo.yaml:8: warning: services.web.deploy.hooks.preDeploy: the program "./migrate.sh" was not found in ${tmp.dir}; the preDeploy hook would exit with code 127`,
+      ]);
+      assert.match(stdout, /typo\.yaml: valid \(1 service: web\), 2 warnings/);
+      const json = await cli('validate', '-c', 'typo.yaml', '--json');
+      assert.equal(json.code, 0);
+      assert.deepEqual((JSON.parse(json.stdout) as { warnings: { path: string }[] }).warnings.map((w) => w.path), ['services.web.run.command', 'services.web.deploy.hooks.preDeploy']);
+    });
+
     it('exits 2 with a clear message when the file does not exist', async () => {
       const { code, stderr } = await cli('validate', '-c', 'missing.yaml');
       assert.equal(code, 2);

@@ -127,10 +127,12 @@ describe('switchyard deployment commands, against a running daemon', { timeout: 
     const { code, stdout, stderr } = await cli('deploy', 'web', '--version', 'v2', '-c', configFile);
     assert.equal(code, 0, stderr);
     assert.match(stdout, /^deployment \d+: web v1 → v2 \(release \d+\) by rolling, \d+ steps:$/m);
-    assert.match(stdout, /^ {2}1\. run the preDeploy hook$/m);
-    assert.match(stdout, /^ {2}\d\. start 1 target instance and wait until healthy$/m);
-    assert.match(stdout, /^\d\d:\d\d:\d\d {2}step\.started +step 2\/\d+: start 1 target instance/m);
-    assert.match(stdout, /^\d\d:\d\d:\d\d {2}instance\.ready +web-\d+-\d+: /m);
+    // No hooks are configured, so the plan has no hook steps; steps and instances name the versions.
+    assert.doesNotMatch(stdout, /preDeploy|postDeploy/);
+    assert.match(stdout, /^ {2}1\. start 1 instance of v2 and wait until it is healthy$/m);
+    assert.match(stdout, /^ {2}\d\. serve from 1 instance of v2 and 1 instance of v1$/m);
+    assert.match(stdout, /^\d\d:\d\d:\d\d {2}step\.started +step 1\/\d+: start 1 instance of v2/m);
+    assert.match(stdout, /^\d\d:\d\d:\d\d {2}instance\.ready +web-v2-\d+: /m);
     assert.match(stdout, /^deployment \d+ succeeded in .*: v2 is stable$/m);
     assert.ok(!stdout.includes('\u001b'), 'no colours or cursor moves without a TTY');
   });
@@ -151,7 +153,7 @@ describe('switchyard deployment commands, against a running daemon', { timeout: 
     assert.match(stdout, /^web {2}stable v2 \(release \d+\)/);
     assert.match(stdout, /RELEASE +VERSION +ROLE +TRAFFIC/);
     assert.match(stdout, /v2 +stable +100%/);
-    assert.equal(stdout.match(/^ {2}web-\d+-\d+ +v2#\d+ +ready +healthy +yes/gm)?.length, 2);
+    assert.equal(stdout.match(/^ {2}web-v2-\d+ +v2#\d+ +ready +healthy +yes/gm)?.length, 2);
     assert.match(stdout, /deployment {2}none in progress/);
   });
 
@@ -168,7 +170,7 @@ describe('switchyard deployment commands, against a running daemon', { timeout: 
   it('exits 1 and says why when the new release never becomes healthy; v3 stays stable', STEP_TIMEOUT, async () => {
     const { code, stdout, stderr } = await cli('deploy', 'web', '--version', 'v4', '--env', 'HEALTHY=0', '-c', configFile);
     assert.equal(code, 1, stdout);
-    assert.match(stderr, /^switchyard: deployment \d+ rolled-back in .*: failed: web-\d+-\d+: not healthy within 3000 ms.*; v3 serves all traffic$/m);
+    assert.match(stderr, /^switchyard: deployment \d+ rolled-back in .*: failed: web-v4-\d+: not healthy within 3000 ms.*; v3 serves all traffic$/m);
     assert.match(stdout, /deployment\.rolled-back/);
     const web = await status('web');
     assert.equal(web.stable?.version, 'v3');
@@ -179,7 +181,13 @@ describe('switchyard deployment commands, against a running daemon', { timeout: 
     const { code, stdout, stderr } = await cli('deploy', 'web', '--version', 'not a label!', '-c', configFile);
     assert.equal(code, 2);
     assert.equal(stdout, '');
-    assert.match(stderr, /^switchyard: version: version must be a label like v2/);
+    assert.match(stderr, /^switchyard: version must be a label like v2/m);
+    const strategy = await cli('deploy', 'web', '--version', 'v9', '--strategy', 'yolo', '-c', configFile);
+    assert.equal(strategy.code, 2);
+    assert.match(strategy.stderr, /^switchyard: strategy must be one of rolling, blue-green, canary$/m);
+    const scale = await cli('scale', 'web', '0', '-c', configFile);
+    assert.equal(scale.code, 2);
+    assert.match(scale.stderr, /^switchyard: instances must be a whole number from 1 to 256$/m);
   });
 
   it('exits 2 on bad usage: a missing --version, a malformed --env', async () => {
@@ -191,16 +199,22 @@ describe('switchyard deployment commands, against a running daemon', { timeout: 
     assert.match(env.stderr, /expected KEY=VALUE/);
   });
 
-  it('exits 2 for an unknown service', async () => {
+  it('exits 2 for an unknown service, suggesting the one meant', async () => {
     const { code, stderr } = await cli('deploy', 'nope', '--version', 'v2', '-c', configFile);
     assert.equal(code, 2);
-    assert.match(stderr, /^switchyard: no service named nope/);
+    assert.match(stderr, /^switchyard: no service named nope; the services are web, api$/m);
+    const typo = await cli('status', 'wbe', '-c', configFile);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /^switchyard: no service named wbe; did you mean web\?$/m);
   });
 
-  it('promote exits 2 with a clear message when nothing is in progress', async () => {
+  it('promote says which daemon it used, and exits 2 with a clear message when nothing is in progress', async () => {
     const { code, stderr } = await cli('promote', 'web', '-c', configFile);
     assert.equal(code, 2);
-    assert.equal(stderr.trim(), 'switchyard: web has no deployment in progress');
+    assert.deepEqual(stderr.trim().split('\n'), [
+      `switchyard: using the daemon at ${daemon.adminUrl} (from admin.listen in ${configFile})`,
+      'switchyard: web has no deployment in progress',
+    ]);
   });
 
   it('history lists the deployments, newest first, with their outcome', async () => {
@@ -224,7 +238,7 @@ describe('switchyard deployment commands, against a running daemon', { timeout: 
   it("logs shows the app's output, line by line with its instance", async () => {
     const { code, stdout } = await cli('logs', 'web', '-c', configFile);
     assert.equal(code, 0);
-    assert.match(stdout, /^web-\d+-\d+ \| app v3 listening on 127\.0\.0\.1:\d+$/m);
+    assert.match(stdout, /^web-v3-\d+ \| app v3 listening on 127\.0\.0\.1:\d+$/m);
   });
 
   it('rollback goes back to the release before the stable one, and exits 0', STEP_TIMEOUT, async () => {
@@ -241,7 +255,7 @@ describe('switchyard deployment commands, against a running daemon', { timeout: 
     const deploy = startCli(['deploy', 'api', '--version', 'v2', '-c', configFile], tmp.dir);
     await waitFor(() => deploy.stdout().includes('run `switchyard promote api` to go on'), { timeout: 20_000, message: 'the promote hint' });
     const text = await cli('status', 'api', '-c', configFile);
-    assert.match(text.stdout, /deployment {2}\d+ \(deploy v1 → v2 by blue-green\) paused, step \d+\/\d+: pause until promoted/);
+    assert.match(text.stdout, /deployment {2}\d+ \(deploy v1 → v2 by blue-green\) paused, step \d+\/\d+: wait for `switchyard promote`/);
     assert.match(text.stdout, /preview {5}requests with `x-switchyard-preview: 1` reach the new release/);
     const promoted = await cli('promote', 'api', '-c', configFile);
     assert.equal(promoted.code, 0, promoted.stderr);

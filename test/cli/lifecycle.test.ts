@@ -2,7 +2,9 @@
 // static targets: serving, reload by SIGHUP and by `switchyard reload`, graceful stop on SIGTERM, the
 // admin API's metrics and token.
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import { Agent, request } from 'undici';
 import { echoName, startBackend, type Backend, type Handler } from '../helpers/backend.js';
@@ -216,8 +218,16 @@ describe('the daemon, run by switchyard up', () => {
     const valid = await readFile(running.configFile, 'utf8');
     await running.rewrite(valid.replace('    health:', '    helth:'));
 
-    const result = await runCli(['reload', '--admin', running.adminUrl], { cwd: running.tmp.dir });
-    assert.notEqual(result.code, 0);
+    // Beside the file, the CLI itself reads it (for the token) and reports the problems without sending anything.
+    const here = await runCli(['reload', '--admin', running.adminUrl], { cwd: running.tmp.dir });
+    assert.equal(here.code, 2);
+    assert.match(here.stderr, /cannot be used to find the daemon, so nothing was sent/);
+    assert.match(here.stderr, /services\.web\.helth: unknown key; did you mean `health`\?/);
+
+    // From elsewhere, the daemon reads it, refuses it and says why.
+    const elsewhere = join(running.tmp.dir, 'elsewhere');
+    mkdirSync(elsewhere);
+    const result = await runCli(['reload', '--admin', running.adminUrl], { cwd: elsewhere });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /services\.web\.helth: unknown key; did you mean `health`\?/);
     await running.daemon.waitForLog('helth');
@@ -271,14 +281,28 @@ describe('the daemon, run by switchyard up', () => {
     assert.equal((await get(metrics, { authorization: `Bearer ${TOKEN}` })).status, 200);
     assert.equal((await get(`${running.adminUrl}/api/v1/services`, { authorization: `Bearer ${TOKEN}` })).status, 200);
 
-    const refused = await runCli(['reload', '--admin', running.adminUrl, '-c', 'none.yaml'], { cwd: running.tmp.dir });
+    // From a folder without a switchyard.yaml, so no token comes from a config file.
+    const elsewhere = join(running.tmp.dir, 'elsewhere');
+    mkdirSync(elsewhere);
+    const refused = await runCli(['reload', '--admin', running.adminUrl], { cwd: elsewhere });
     assert.equal(refused.code, 3);
     assert.match(refused.stderr, /refused the token/);
-    const accepted = await runCli(['reload', '--admin', running.adminUrl, '-c', 'none.yaml'], {
-      cwd: running.tmp.dir,
+    const accepted = await runCli(['reload', '--admin', running.adminUrl], {
+      cwd: elsewhere,
       env: { SWITCHYARD_TOKEN: TOKEN },
     });
     assert.equal(accepted.code, 0, accepted.stderr);
-    assert.match(accepted.stdout, /config reloaded/);
+    assert.equal(accepted.stdout.trim(), 'config reloaded: nothing changed');
+
+    // A new health path is in force now; a new proxy port only after a restart. The reload says which is which.
+    const config = await readFile(running.configFile, 'utf8');
+    await running.rewrite(config.replace(`listen: 127.0.0.1:${running.proxyPort}`, 'listen: 127.0.0.1:1').replace('interval: 100ms', 'interval: 200ms'));
+    const changed = await runCli(['reload', '--admin', running.adminUrl], { cwd: elsewhere, env: { SWITCHYARD_TOKEN: TOKEN } });
+    assert.equal(changed.code, 0, changed.stderr);
+    assert.deepEqual(changed.stdout.trim().split('\n'), [
+      'config reloaded',
+      '  in effect now:       services.web.health',
+      '  after a restart:     proxy.listen (`switchyard up` reads these only when it starts)',
+    ]);
   });
 });

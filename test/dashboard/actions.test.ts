@@ -21,12 +21,14 @@ function deployment(state: DeploymentView['state'], steps: StepView[], currentSt
     durationMs: 1000,
     currentStep,
     steps,
+    verdicts: [],
+    failureOutput: [],
     ...extra,
   };
 }
 
 function service(d: DeploymentView | null, standby: ServiceView['standby'] = null): ServiceView {
-  return { name: 'web', kind: 'process', stable: { number: 2, version: 'v2' }, instancesWanted: 2, releases: [], preview: null, deployment: d, standby };
+  return { name: 'web', kind: 'process', strategy: 'canary', stable: { number: 2, version: 'v2' }, instancesWanted: 2, releases: [], preview: null, deployment: d, lastDeployment: null, standby };
 }
 
 const canarySteps = [step(0, 'start', 'done'), step(1, 'route', 'done'), step(2, 'analysis', 'running'), step(3, 'promote', 'pending')];

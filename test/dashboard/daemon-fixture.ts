@@ -20,7 +20,13 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function startFixture({ token }: { token?: string } = {}): Promise<Fixture> {
+export interface FixtureOptions {
+  token?: string;
+  /** Canary steps instead of one indefinite wait at 20%. */
+  canarySteps?: { weight: number; pause: string }[];
+}
+
+export async function startFixture({ token, canarySteps }: FixtureOptions = {}): Promise<Fixture> {
   const tmp = await tempDir('switchyard-dashboard-');
   const marker = tmp.dir;
   try {
@@ -37,7 +43,7 @@ export async function startFixture({ token }: { token?: string } = {}): Promise<
           drain: { timeout: '2s' },
           stop: { timeout: '2s' },
           deploy: {
-            canary: { steps: [{ weight: 20, pause: 'indefinite' }] },
+            canary: { steps: canarySteps ?? [{ weight: 20, pause: 'indefinite' }] },
             // Criteria make the waiting step an analysis, so the page has verdicts to show.
             analysis: { interval: '2s', minRequests: 10, maxErrorRate: '5%' },
             hooks: { preDeploy: 'echo "expand the schema for $SWITCHYARD_VERSION"; echo "3 tables checked"' },

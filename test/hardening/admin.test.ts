@@ -4,7 +4,7 @@
 // use (no path traversal through logs, safe names and versions, env values never reach a shell); the state
 // folder and log files are the owner's alone.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -331,7 +331,10 @@ describe('the admin surface of a daemon with a token file', () => {
     assert.equal((JSON.parse(fromFile.stdout) as { name: string }).name, 'web');
     const fromEnv = await runCli(['status', 'web', '--json', '--admin', r.adminUrl], { cwd, env: { SWITCHYARD_TOKEN: TOKEN } });
     assert.equal(fromEnv.code, 0, fromEnv.stderr);
-    const without = await runCli(['status', '--admin', r.adminUrl, '-c', join(cwd, 'no-such.yaml')], { cwd });
+    // From a folder without a switchyard.yaml, so no token comes from a config file.
+    const elsewhere = join(cwd, 'elsewhere');
+    mkdirSync(elsewhere, { recursive: true });
+    const without = await runCli(['status', '--admin', r.adminUrl], { cwd: elsewhere });
     assert.equal(without.code, 3, `unauthorized is exit 3: ${without.stderr}`);
   });
 });

@@ -30,7 +30,7 @@ export function deployCommand(): Command {
 }
 
 async function deploy(service: string, options: DeployOptions): Promise<number> {
-  const client = AdminClient.from(options);
+  const client = AdminClient.acting(options);
   const body = {
     version: options.version,
     ...(options.strategy === undefined ? {} : { strategy: options.strategy }),

@@ -22,7 +22,7 @@ export function rollbackCommand(): Command {
     .option('--no-wait', 'return as soon as the rollback started')
     .option('--json', 'print one JSON document at the end: the rollback with its events')
     .action(async (service: string, options: RollbackOptions) => {
-      const client = AdminClient.from(options);
+      const client = AdminClient.acting(options);
       const body = { ...(options.to === undefined ? {} : { to: options.to }), ...(options.force === true ? { force: true } : {}) };
       const started = await client.post<DeploymentView>(`/api/v1/services/${encodeURIComponent(service)}/rollback`, body);
       const success = started.kind === 'rollback' ? ['succeeded'] : ['rolled-back'];

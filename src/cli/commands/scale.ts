@@ -9,7 +9,7 @@ export function scaleCommand(): Command {
     .argument('<service>', 'the service to scale')
     .argument('<instances>', 'the number of instances', wholeNumber)
     .action(async (service: string, instances: number, options: AdminOptions) => {
-      const client = AdminClient.from(options);
+      const client = AdminClient.acting(options);
       // The daemon answers once new instances are healthy or old ones drained: that may take a while.
       const result = await client.post<{ from: number; to: number }>(`/api/v1/services/${encodeURIComponent(service)}/scale`, { instances }, { timeoutMs: 10 * 60_000 });
       console.log(result.from === result.to ? `${service}: already ${result.to} instances` : `${service}: scaled from ${result.from} to ${result.to} instances`);

@@ -1,16 +1,26 @@
-// `switchyard up`: run the daemon in the foreground until SIGTERM/SIGINT; SIGHUP reloads the config.
-// This process becomes the keeper; the controller and the proxy workers are its children.
+// `switchyard up`: run the daemon in the foreground until SIGTERM/SIGINT; SIGHUP reloads the config,
+// SIGUSR2 upgrades it. This process becomes the keeper; the controller and the proxy workers are its
+// children. Its log (and theirs) is human lines on a terminal and JSON lines otherwise (--log-format).
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
-import pino from 'pino';
+import type { Writable } from 'node:stream';
+import { Command, Option } from 'commander';
+import pino, { type Logger } from 'pino';
 import { Keeper } from '../../daemon/keeper/keeper.js';
+import { chooseLogFormat, humanLogStream } from '../log-format.js';
+import { terminal } from '../render/style.js';
+
+interface UpOptions {
+  config: string;
+  logFormat?: string;
+}
 
 export function upCommand(): Command {
   return new Command('up')
     .description('run the daemon in the foreground (proxy, admin API, each service)')
     .option('-c, --config <file>', 'config file', 'switchyard.yaml')
-    .action(async (options: { config: string }) => {
-      await up(options.config);
+    .addOption(new Option('--log-format <format>', 'human lines or JSON lines (default: human on a terminal, else json)').choices(['human', 'json']))
+    .action(async (options: UpOptions) => {
+      await up(options.config, options.logFormat);
     });
 }
 
@@ -20,9 +30,16 @@ export function switchyardVersion(): string {
   return pkg.version;
 }
 
-export async function up(configFile: string): Promise<void> {
-  const log = pino({ base: null }, pino.destination(2));
-  const keeper = await Keeper.start({ configFile, log, version: switchyardVersion() });
+/** A stream for one process's JSON log lines, in the format the operator reads best (null: as they are). */
+export function logSink(chosen: string | undefined): (() => Writable) | null {
+  if (chooseLogFormat(chosen, process.stderr) === 'json') return null;
+  return () => humanLogStream(process.stderr, { color: terminal(process.stderr).color });
+}
+
+export async function up(configFile: string, logFormat?: string): Promise<void> {
+  const sink = logSink(logFormat);
+  const log: Logger = sink === null ? pino({ base: null }, pino.destination(2)) : pino({ base: null }, sink());
+  const keeper = await Keeper.start({ configFile, log, version: switchyardVersion(), childLog: sink });
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {

@@ -58,3 +58,10 @@ export function outcomeLine(d: DeploymentView): string {
 export function eventLine(e: EventView): string {
   return `${clock(e.time)}  ${e.type.padEnd(22)}  ${e.message}`;
 }
+
+/** What the failing instance or hook printed last, indented under a heading; nothing while it has not failed. */
+export function failureLines(d: DeploymentView, indent = '  '): string[] {
+  const output = d.failureOutput ?? [];
+  if (output.length === 0 || !['rolling-back', 'rolled-back', 'failed'].includes(d.state)) return [];
+  return [`${indent}its last output:`, ...output.map((line) => `${indent}  | ${line}`)];
+}

@@ -2,7 +2,7 @@
 // traffic split, instance health and the latest events, redrawn in place.
 import type { DeploymentDetail, EventView, ServiceView } from '../api-types.js';
 import type { Reporter } from '../follow/reporter.js';
-import { deploymentTitle, pauseHint, stepLine } from './deployment.js';
+import { deploymentTitle, failureLines, pauseHint, stepLine } from './deployment.js';
 import { healthLine, trafficLine } from './service-lines.js';
 import { palette, stateColor, truncate, type Palette, type Terminal } from './style.js';
 import { clock, duration } from './time.js';
@@ -77,6 +77,7 @@ export class LiveView implements Reporter {
     }
     const hint = pauseHint(d);
     if (hint) lines.push(p.yellow(`  ⏸ ${hint}`));
+    lines.push(...failureLines(d).map((line) => p.red(line)));
     for (const e of this.recent) lines.push(p.dim(`  ${clock(e.time)} ${e.type} ${e.message}`));
     return lines;
   }

@@ -2,11 +2,12 @@
 // spinners, and a line whenever the deployment starts waiting for someone.
 import type { DeploymentDetail, EventView } from '../api-types.js';
 import type { Reporter } from '../follow/reporter.js';
-import { eventLine, pauseHint } from './deployment.js';
+import { eventLine, failureLines, pauseHint } from './deployment.js';
 
 export class PlainProgress implements Reporter {
   readonly wantsService = false;
   private hint: string | undefined;
+  private toldOutput = false;
 
   constructor(private readonly print: (line: string) => void = (line) => console.log(line)) {}
 
@@ -18,6 +19,9 @@ export class PlainProgress implements Reporter {
     const hint = pauseHint(deployment);
     if (hint !== undefined && hint !== this.hint) this.print(hint);
     this.hint = hint;
+    const output = failureLines(deployment);
+    if (output.length > 0 && !this.toldOutput) for (const line of output) this.print(line);
+    this.toldOutput ||= output.length > 0;
   }
 
   end(): void {}

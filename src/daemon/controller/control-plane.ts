@@ -21,15 +21,20 @@ import type { UpgradeStatus } from '../keeper/generations.js';
 import { CertificateError } from '../../certificates/certificate-check.js';
 import { CertificateManager } from '../../certificates/certificate-manager.js';
 import { registerTlsMetrics } from '../../metrics/tls-metrics.js';
+import { accessLogDestination } from '../access-log-destination.js';
+import { logEvent } from '../event-log.js';
 import { listenSpecs } from '../listen-specs.js';
+import { reloadMessage, reloadSummary } from '../reload-summary.js';
 import { StartError } from '../start-error.js';
 import { WorkerFleet } from './worker-fleet.js';
 
 export interface ReloadResult {
   ok: boolean;
   problems?: string;
-  /** Settings that take effect only with `switchyard upgrade`. */
-  needsRestart?: string[];
+  /** Changed settings in force now, at the next deployment, and after `switchyard upgrade` (config paths). */
+  now?: string[];
+  nextDeploy?: string[];
+  restart?: string[];
 }
 
 export interface ControlPlaneOptions {
@@ -43,7 +48,9 @@ export interface ControlPlaneOptions {
 
 export function workerSettings(config: Config): WorkerSettings {
   const { limits, dropServerHeader, releaseHeader, accessLog } = config.proxy;
-  return { listen: listenSpecs(config), limits, dropServerHeader, releaseHeader, accessLog };
+  // The keeper's stdout decides 'auto': a terminal gets the access log in the state folder, not on screen.
+  const destination = accessLogDestination(config, process.stdout.isTTY === true);
+  return { listen: listenSpecs(config), limits, dropServerHeader, releaseHeader, accessLog: { enabled: accessLog.enabled, destination } };
 }
 
 export class ControlPlane {
@@ -91,7 +98,7 @@ export class ControlPlane {
       store.close();
       throw err instanceof CertificateError ? new StartError(err.message) : err;
     }
-    store.subscribe((event) => log.info({ service: event.service ?? undefined, type: event.type }, event.message));
+    store.subscribe((event) => logEvent(log, event));
     return new ControlPlane(config, options, log, store, fleet, health, controller, metrics, certificates);
   }
 
@@ -201,18 +208,15 @@ export class ControlPlane {
       this.log.error({ problems }, 'reload refused: the config is invalid; the running config stays');
       return { ok: false, problems };
     }
-    const needsRestart: string[] = [];
-    for (const key of ['proxy', 'admin', 'state'] as const) {
-      if (JSON.stringify(next[key]) !== JSON.stringify(this.config[key])) needsRestart.push(key);
-    }
     const before = this.config;
+    const summary = reloadSummary(before, next);
     this.config = next;
     this.fleet.updateSettings(workerSettings(next));
     this.options.send({ t: 'config', config: next });
     void this.controller.updateConfig(next);
     this.followServiceChanges(before, next);
-    this.store.addEvent({ type: 'config.reloaded', message: needsRestart.length ? `config reloaded; \`switchyard upgrade\` applies ${needsRestart.join(', ')}` : 'config reloaded' });
-    return needsRestart.length > 0 ? { ok: true, needsRestart } : { ok: true };
+    this.store.addEvent({ type: 'config.reloaded', message: reloadMessage(summary), data: summary });
+    return { ok: true, ...summary };
   }
 
   /** Daemon stop (the workers have drained already): every instance drains and stops, the store closes. */
@@ -284,6 +288,7 @@ export class ControlPlane {
       {
         proxy: start.listeners.map((l) => `${l.address}:${l.port}`),
         tls: this.certificates.hasTls || undefined,
+        accessLog: config.proxy.accessLog.enabled ? workerSettings(config).accessLog.destination : 'off',
         admin: `${start.admin.address}:${start.admin.port}`,
         services: Object.keys(config.services),
         workers: start.workers.length,

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../../config/index.js';
 import type { ControllerStart, FromController, FromWorker, TableMessage, TlsMessage, ToController, ToWorker, WorkerInfo } from '../ipc/messages.js';
@@ -31,6 +32,8 @@ export interface KeeperOptions {
   env?: NodeJS.ProcessEnv;
   log: Logger;
   version: string;
+  /** Where each child's log lines go (human lines on a terminal); null: the keeper's stderr as they are. */
+  childLog?: (() => Writable) | null;
 }
 
 interface WorkerSlot {
@@ -178,7 +181,8 @@ export class Keeper {
       sockets: sockets.map((s, i) => ({ listen: s.listen, address: s.address, port: s.port, fd: childFd(i + 1) })),
     };
     log.info({ generation: status.generation }, 'upgrade: starting the next generation from the installed switchyard');
-    const successor = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'up', '-c', this.options.configFile], {
+    // The same command line this daemon was started with (config, log format), from what is installed now.
+    const successor = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc', this.lock.fd, ...sockets.map((s) => s.fd)],
       env: { ...process.env, [TAKEOVER_ENV]: JSON.stringify(takeover) },
     });
@@ -259,7 +263,7 @@ export class Keeper {
   }
 
   private startWorker(index: number): void {
-    const child = spawnChild(WORKER_ENTRY, this.listeners.proxy.map((l) => l.fd));
+    const child = spawnChild(WORKER_ENTRY, this.listeners.proxy.map((l) => l.fd), process.env, this.options.childLog ?? undefined);
     const slot: WorkerSlot = this.workers.get(index) ?? { index, child: null, startedAt: 0, tableVersion: 0, crashes: 0 };
     Object.assign(slot, { child, startedAt: Date.now(), tableVersion: 0 });
     this.workers.set(index, slot);
@@ -277,7 +281,7 @@ export class Keeper {
   }
 
   private startController(): Promise<void> {
-    const child = spawnChild(CONTROLLER_ENTRY, [this.listeners.admin.fd], this.controller.startedAt === 0 ? process.env : restartEnv());
+    const child = spawnChild(CONTROLLER_ENTRY, [this.listeners.admin.fd], this.controller.startedAt === 0 ? process.env : restartEnv(), this.options.childLog ?? undefined);
     this.fatal = null;
     Object.assign(this.controller, { child, startedAt: Date.now(), ready: false });
     child.on('message', (message) => this.fromController(child, message as FromController));

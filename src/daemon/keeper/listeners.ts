@@ -3,8 +3,9 @@
 // so no connection waiting in an accept queue is lost), bound anew only for addresses the config added.
 import { closeSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
-import { createServer, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import { parseHostPort, type Config } from '../../config/index.js';
+import { checkListeners, listenersOf } from '../listen-check.js';
 import { StartError } from '../start-error.js';
 import { bindTcp, SocketHandleError, type BoundSocket } from './socket-handles.js';
 
@@ -42,6 +43,8 @@ export async function bindListeners(config: Config, inherited: readonly Inherite
     created.push(socket);
     return socket;
   };
+  // Addresses not inherited are tried first, so a taken one fails before anything is bound (with its holder named).
+  await checkListeners(listenersOf(config).filter((l) => !inherited.some((s) => s.listen === l.text)));
   try {
     const proxy: Listener[] = [];
     const proxyAddresses = config.proxy.listen.map((l) => l.address);
@@ -87,26 +90,12 @@ async function bindAddress(listen: string): Promise<BoundSocket> {
       throw new StartError(`cannot listen on ${listen}: ${host} does not resolve to an address`, { exitCode: 2 });
     }
   }
-  // A bound socket may listen only later, and with SO_REUSEADDR a taken port shows only then: try it now.
-  if (port !== 0) {
-    const code = await tryListen(ip, port);
-    if (code !== null) throw new StartError(bindProblem(listen, code), { exitCode: 2 });
-  }
   try {
     return bindTcp(ip, port);
   } catch (err) {
     if (!(err instanceof SocketHandleError)) throw err;
     throw new StartError(bindProblem(listen, err.errno), { exitCode: 2 });
   }
-}
-
-/** The error code listening failed with, or null when the address could be listened on. */
-function tryListen(host: string, port: number): Promise<string | null> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
-    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(null)));
-  });
 }
 
 function bindProblem(where: string, errno: string): string {

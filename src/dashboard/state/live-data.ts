@@ -19,6 +19,8 @@ export interface DeployForm {
   version: string;
   strategy: string;
   targets: string[];
+  /** Environment for the new release, over the config's (as `deploy --env K=V`). */
+  env: Record<string, string>;
 }
 
 export class LiveData {
@@ -99,11 +101,22 @@ export class LiveData {
     }
   }
 
+  /** Marks the service's failed or rolled-back last deployment as seen: its flag goes. */
+  async acknowledge(service: string): Promise<void> {
+    try {
+      await this.client.post(`/api/v1/services/${encodeURIComponent(service)}/acknowledge`);
+      await this.refreshAll();
+    } catch (err) {
+      this.handle(err);
+    }
+  }
+
   /** Starts a deployment; resolves to an error message for the form, or null when it started. */
   async deploy(form: DeployForm): Promise<string | null> {
     const body: Record<string, unknown> = { version: form.version };
     if (form.strategy !== '') body.strategy = form.strategy;
     if (form.targets.length > 0) body.targets = form.targets;
+    if (Object.keys(form.env).length > 0) body.env = form.env;
     try {
       const started = await this.client.post<DeploymentView>(`/api/v1/services/${encodeURIComponent(form.service)}/deployments`, body);
       this.notify(`Deployment #${started.id} of ${form.service} ${form.version} started`, 'ok');

@@ -1,14 +1,17 @@
 // The live charts: requests/s, error rate, p50 and p99 over the last five minutes, one line per release
-// (stable blue, the new release orange) in the same chart, so a regression shows at a glance. uPlot
-// draws on canvas; the charts are rebuilt only when the set of releases or the theme changes.
+// in the release's own colour, in the same chart, so a regression shows at a glance. Only releases that
+// had traffic in the last minute are drawn; older ones are one click away. uPlot draws on canvas; the
+// charts are rebuilt only when the set of releases or the theme changes.
 import uPlot from 'uplot';
 import type { BufferedRelease, Measure, SeriesBuffer } from '../state/series-buffer.js';
 import { h } from './dom.js';
 import { formatMs, formatPercent, formatRate } from './format.js';
-import { colourRole } from './split-bar.js';
+import { RELEASE_COLOURS, releaseClass, releaseColourVar } from './release-colour.js';
 
 const HEIGHT = 150;
 const SPAN_SECONDS = 300;
+/** A release with no request in this many seconds is "older": hidden until asked for. */
+export const RECENT_SECONDS = 60;
 
 interface ChartSpec {
   measure: Measure;
@@ -29,17 +32,35 @@ export class Charts {
   readonly element: HTMLElement;
   private readonly panels: Panel[];
   private buffer: SeriesBuffer | null = null;
+  private showOlder = false;
+  private readonly olderToggle: HTMLButtonElement;
 
   constructor() {
     this.panels = SPECS.map((spec) => new Panel(spec));
-    this.element = h('div', { class: 'charts' }, this.panels.map((p) => p.element));
+    this.olderToggle = h('button', {
+      type: 'button',
+      class: 'btn btn-quiet older-toggle',
+      'data-focus': 'older-releases',
+      onclick: () => {
+        this.showOlder = !this.showOlder;
+        this.update(this.buffer);
+      },
+    });
+    const grid = h('div', { class: 'charts' }, this.panels.map((p) => p.element));
+    this.element = h('div', { class: 'charts-block' }, h('div', { class: 'charts-bar' }, this.olderToggle), grid);
     // Hovering one chart shows the same second in all four.
-    new ResizeObserver(() => this.panels.forEach((p) => p.resize())).observe(this.element);
+    new ResizeObserver(() => this.panels.forEach((p) => p.resize())).observe(grid);
   }
 
   update(buffer: SeriesBuffer | null): void {
     this.buffer = buffer;
-    for (const panel of this.panels) panel.update(buffer);
+    const all = buffer?.releases ?? [];
+    const recent = all.filter((r) => hadTraffic(r, RECENT_SECONDS));
+    const older = all.length - recent.length;
+    this.olderToggle.hidden = older === 0;
+    this.olderToggle.textContent = this.showOlder ? `Hide ${plural(older, 'older release')}` : `Show ${plural(older, 'older release')}`;
+    this.olderToggle.setAttribute('aria-pressed', String(this.showOlder));
+    for (const panel of this.panels) panel.update(buffer, this.showOlder ? all : recent);
   }
 
   /** After a theme switch: colours are read again from the stylesheet. */
@@ -70,10 +91,10 @@ class Panel {
     );
   }
 
-  update(buffer: SeriesBuffer | null): void {
+  update(buffer: SeriesBuffer | null, releases: BufferedRelease[]): void {
     this.seconds = buffer?.seconds ?? [];
-    this.releases = buffer?.releases ?? [];
-    const signature = this.releases.map((r) => `${r.name}:${r.role}`).join(',');
+    this.releases = releases;
+    const signature = this.releases.map((r) => `${r.name}:${r.role}:${r.number}`).join(',');
     if (this.plot === null || signature !== this.signature) this.build(signature);
     const data: uPlot.AlignedData = [this.seconds, ...this.releases.map((r) => r.columns[this.spec.measure])];
     this.plot!.setData(data);
@@ -122,7 +143,7 @@ class Panel {
           ...this.releases.map(
             (r): uPlot.Series => ({
               label: r.version,
-              stroke: colours[colourRole(r.role)],
+              stroke: colours.release(r.number),
               width: 2,
               dash: r.role === 'other' ? [5, 4] : undefined,
               points: { show: false },
@@ -145,7 +166,7 @@ class Panel {
       return h(
         'li',
         null,
-        h('span', { class: `swatch seg-${colourRole(r.role)}`, 'aria-hidden': 'true' }),
+        h('span', { class: `swatch seg-release ${releaseClass(r.number)}`, 'aria-hidden': 'true', 'data-colour': releaseClass(r.number) }),
         `${r.version} `,
         h('span', { class: 'num' }, value === null || value === undefined ? '–' : this.spec.format(value)),
       );
@@ -168,14 +189,24 @@ function niceMax(max: number, measure: Measure): number {
 }
 
 /** CSS custom properties resolved to colours a canvas understands (they may use light-dark()). */
-function themeColours(context: HTMLElement): Record<'stable' | 'canary' | 'other' | 'muted' | 'grid', string> {
+function themeColours(context: HTMLElement): { release: (number: number | null) => string; muted: string; grid: string } {
   const probe = h('span', { class: 'colour-probe' });
   context.appendChild(probe);
   const read = (name: string) => {
     probe.style.color = `var(${name})`;
     return getComputedStyle(probe).color;
   };
-  const colours = { stable: read('--c-stable'), canary: read('--c-canary'), other: read('--c-other'), muted: read('--c-muted'), grid: read('--c-grid') };
+  const byVar = new Map(['--c-other', ...Array.from({ length: RELEASE_COLOURS }, (_, i) => `--c-r${i}`)].map((name) => [name, read(name)]));
+  const colours = { release: (number: number | null) => byVar.get(releaseColourVar(number)) ?? byVar.get('--c-other')!, muted: read('--c-muted'), grid: read('--c-grid') };
   probe.remove();
   return colours;
+}
+
+/** Whether the release answered any request in the last `seconds` of the buffer. */
+function hadTraffic(release: BufferedRelease, seconds: number): boolean {
+  return release.columns.requests.slice(-seconds).some((n) => (n ?? 0) > 0);
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

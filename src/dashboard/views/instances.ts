@@ -3,7 +3,7 @@ import type { InstanceView, ServiceView } from '../api/types.js';
 import { h } from './dom.js';
 import { formatPercent, formatRate } from './format.js';
 import { badge, type Tone } from './phase.js';
-import { colourRole } from './split-bar.js';
+import { releaseClass } from './release-colour.js';
 
 const STATE_TONES: Record<string, Tone> = { ready: 'ok', starting: 'info', draining: 'warn', stopped: 'neutral', failed: 'bad' };
 
@@ -19,7 +19,7 @@ export function instances(service: ServiceView, rates: ReadonlyMap<string, numbe
         h(
           'h3',
           { class: 'release-title' },
-          h('span', { class: `swatch seg-${colourRole(release.role)}`, 'aria-hidden': 'true' }),
+          h('span', { class: `swatch seg-release ${releaseClass(release.number)}`, 'aria-hidden': 'true' }),
           h('span', null, release.version),
           h('span', { class: 'muted' }, ` #${release.number}`),
           badge(release.role === 'target' ? 'new' : release.role, release.role === 'target' ? 'info' : 'neutral'),

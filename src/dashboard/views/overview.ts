@@ -3,6 +3,7 @@
 import type { ServiceView } from '../api/types.js';
 import { h } from './dom.js';
 import { phaseBadge } from './phase.js';
+import { releaseClass } from './release-colour.js';
 import { splitBar } from './split-bar.js';
 
 export function overview(services: readonly ServiceView[], selected: string | null, onSelect: (name: string) => void): HTMLElement {
@@ -28,8 +29,8 @@ export function overview(services: readonly ServiceView[], selected: string | nu
         h(
           'span',
           { class: 'card-versions' },
-          h('span', { class: 'ver ver-stable' }, s.stable?.version ?? 'no release'),
-          target ? [h('span', { class: 'arrow', 'aria-hidden': 'true' }, '→'), h('span', { class: 'ver ver-canary' }, target.version)] : null,
+          h('span', { class: `ver ver-release ${releaseClass(s.stable?.number ?? null)}` }, s.stable?.version ?? 'no release'),
+          target ? [h('span', { class: 'arrow', 'aria-hidden': 'true' }, '→'), h('span', { class: `ver ver-release ${releaseClass(target.number)}` }, target.version)] : null,
         ),
         splitBar(s, 'small'),
         h('span', { class: 'card-foot' }, `${ready}/${instances.length} instances ready`),

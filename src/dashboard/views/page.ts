@@ -16,6 +16,7 @@ import { historyTable } from './history.js';
 import { instances } from './instances.js';
 import { overview } from './overview.js';
 import { phaseBadge } from './phase.js';
+import { serviceStatus, serviceStatusSignature } from './service-status.js';
 import { splitBar } from './split-bar.js';
 import { onThemeChange } from './theme.js';
 
@@ -29,6 +30,7 @@ export class Page {
     overview: h('div', { class: 'overview-slot' }),
     title: h('div', { class: 'service-title' }),
     controls: h('div', { class: 'controls-slot' }),
+    status: h('div', { class: 'status-slot' }),
     split: h('div', { class: 'split-slot' }),
     instances: h('div'),
     deployment: h('div'),
@@ -53,6 +55,7 @@ export class Page {
       'section',
       { class: 'service-panel', 'aria-labelledby': 'service-heading' },
       h('div', { class: 'service-head' }, s.title, s.controls),
+      s.status,
       s.split,
       this.charts.element,
       h('div', { class: 'cols' }, panel('Instances', s.instances), panel('Deployment', s.deployment)),
@@ -91,14 +94,16 @@ export class Page {
     const service = state.services.find((x) => x.name === state.selected);
     this.servicePanel.hidden = service === undefined;
     if (service === undefined) return;
-    patch(s.title, JSON.stringify([service.name, service.deployment?.state, service.deployment?.strategy, service.standby !== null]), () => [
+    patch(s.title, JSON.stringify([service.name, service.deployment?.state, service.deployment?.strategy, service.standby !== null, service.lastDeployment]), () => [
       h('h2', { id: 'service-heading' }, service.name),
       phaseBadge(service),
     ]);
     patch(s.controls, controlsSignature(service, state.shown, state.history, state.busy), () =>
       controls(service, state.shown, state.history, state.busy, { act: (a) => void this.live.act(a), openDeploy: (name) => this.openDeploy(name) }),
     );
-    patch(s.split, JSON.stringify(service.releases.map((r) => [r.version, r.role, r.traffic])), () => splitBar(service, 'large'));
+    const now = Date.now();
+    patch(s.status, serviceStatusSignature(service, now), () => serviceStatus(service, now, () => void this.live.acknowledge(service.name)));
+    patch(s.split, JSON.stringify(service.releases.map((r) => [r.version, r.number, r.role, r.traffic])), () => splitBar(service, 'large'));
     this.charts.update(state.series);
     patch(s.instances, JSON.stringify([service.releases, [...state.instanceRates]]), () => instances(service, state.instanceRates));
     const shown = state.shown;
@@ -127,5 +132,5 @@ function panel(title: string, content: HTMLElement, extraClass = ''): HTMLElemen
 }
 
 function overviewKey(s: AppState['services'][number]): unknown {
-  return [s.name, s.stable?.version, s.deployment?.state, s.deployment?.strategy, s.standby, s.releases.map((r) => [r.version, r.role, r.traffic, r.instances.map((i) => [i.state, i.healthy])])];
+  return [s.name, s.stable?.version, s.deployment?.state, s.deployment?.strategy, s.standby, s.lastDeployment?.state, s.lastDeployment?.acknowledged, s.releases.map((r) => [r.version, r.number, r.role, r.traffic, r.instances.map((i) => [i.state, i.healthy])])];
 }

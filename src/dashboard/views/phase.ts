@@ -10,7 +10,7 @@ const TONES: Record<DeploymentState, Tone> = {
   paused: 'warn',
   'rolling-back': 'bad',
   succeeded: 'ok',
-  'rolled-back': 'warn',
+  'rolled-back': 'bad',
   failed: 'bad',
 };
 
@@ -22,9 +22,14 @@ export function badge(text: string, tone: Tone, extra: Record<string, string> = 
   return h('span', { class: `badge badge-${tone}`, ...extra }, text);
 }
 
-/** "steady" when no deployment runs, else the deployment's state. */
+/**
+ * The deployment's state while one runs; after a failed or rolled-back one that nobody acknowledged
+ * yet, how it ended (never "steady" right after a failure); else "steady".
+ */
 export function phaseBadge(service: ServiceView): HTMLElement {
   const d = service.deployment;
+  const last = service.lastDeployment;
+  if (d === null && last !== null && !last.acknowledged) return badge(`${last.strategy} · ${last.state}`, toneOf(last.state), { 'data-phase': last.state });
   if (d === null) return badge(service.standby ? 'standby' : 'steady', 'neutral', { 'data-phase': 'steady' });
   return badge(`${d.strategy} · ${d.state}`, toneOf(d.state), { 'data-phase': d.state });
 }

@@ -1,12 +1,9 @@
-// The traffic split as one bar: a segment per release, as wide as its share of unpinned traffic.
-import type { ReleaseView, ServiceView } from '../api/types.js';
+// The traffic split as one bar: a segment per release, as wide as its share of unpinned traffic, in the
+// release's own colour.
+import type { ServiceView } from '../api/types.js';
 import { h } from './dom.js';
 import { formatPercent } from './format.js';
-
-/** The colour role of a release: stable blue, the new release orange, anything else grey. */
-export function colourRole(role: ReleaseView['role'] | 'target' | 'stable' | 'other'): 'stable' | 'canary' | 'other' {
-  return role === 'stable' ? 'stable' : role === 'target' ? 'canary' : 'other';
-}
+import { releaseClass } from './release-colour.js';
 
 export function splitBar(service: ServiceView, size: 'small' | 'large'): HTMLElement {
   const shown = service.releases.filter((r) => r.traffic > 0 || r.role === 'target');
@@ -20,7 +17,8 @@ export function splitBar(service: ServiceView, size: 'small' | 'large'): HTMLEle
           h(
             'div',
             {
-              class: `split-seg seg-${colourRole(r.role)}`,
+              class: `split-seg seg-release ${releaseClass(r.number)}`,
+              'data-colour': releaseClass(r.number),
               style: { width: `${r.traffic}%` },
               'data-version': r.version,
               'data-traffic': String(r.traffic),
@@ -42,7 +40,7 @@ export function splitBar(service: ServiceView, size: 'small' | 'large'): HTMLEle
         h(
           'li',
           null,
-          h('span', { class: `swatch seg-${colourRole(r.role)}`, 'aria-hidden': 'true' }),
+          h('span', { class: `swatch seg-release ${releaseClass(r.number)}`, 'aria-hidden': 'true' }),
           h('strong', null, r.version),
           ` ${r.role === 'target' ? 'new' : r.role} · `,
           h('span', { class: 'num', 'data-split-version': r.version }, formatPercent(r.traffic)),

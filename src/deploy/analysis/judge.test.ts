@@ -102,7 +102,7 @@ describe('the canary verdict', () => {
       const latency = check(verdict, 'maxLatencyIncrease');
       assert.equal(latency.outcome, 'fail');
       assert.ok(latency.pValue !== undefined && latency.pValue < 0.02, `Mann-Whitney p = ${latency.pValue}`);
-      assert.match(latency.detail, /^canary \d+% slower than baseline \(p50 \d+ ms vs \d+ ms/);
+      assert.match(latency.detail, /^typical canary request \d+% slower than baseline \(median of all pairwise latency ratios, allowed \+50\.0%; p50 \d+ ms vs \d+ ms/);
       assert.ok(verdict.canary.p50Ms > 2.5 * verdict.baseline.p50Ms, `p50 ${verdict.canary.p50Ms} vs ${verdict.baseline.p50Ms}`);
     });
 
@@ -114,7 +114,9 @@ describe('the canary verdict', () => {
     it('passes 3 ms against 2 ms: 50% slower, but under latencyTolerance (default 5 ms)', () => {
       const fast = totals(900, 0, around(2));
       const canary = totals(100, 0, around(3));
-      assert.equal(judge(canary, fast, analysis).outcome, 'pass');
+      const verdict = judge(canary, fast, analysis);
+      assert.equal(verdict.outcome, 'pass');
+      assert.match(check(verdict, 'maxLatencyIncrease').detail, /; the difference is within latencyTolerance \(5\.0 ms\), so it passes$/);
       // The same numbers with no tolerance are a clear, significant 50% increase: the tolerance is what passes them.
       assert.equal(judge(canary, fast, config({ minRequests: 50, maxLatencyIncrease: '50%', latencyTolerance: '0ms' })).outcome, 'fail');
     });

@@ -11,7 +11,7 @@ export function planBlueGreen(input: PlanInput): Step[] {
     { kind: 'route', rotation: { target: 'all', stable: 'all' }, weights: { mode: 'percent', target: 0 }, preview: true },
   ];
   if (!autoPromote && !input.skipPauses) {
-    steps.push({ kind: 'pause', durationMs: null, reason: 'green is reachable with the preview header; promote to switch' });
+    steps.push({ kind: 'pause', durationMs: null, reason: 'try the new release with the preview header first' });
   }
   steps.push(
     { kind: 'route', rotation: { target: 'all', stable: 0 }, weights: { mode: 'percent', target: 100 }, preview: false },
