@@ -402,9 +402,16 @@ export class Controller {
     await this.deps.supervisor.stopAll((service) => this.config.services[service]);
   }
 
-  /** Records the split (invariant 7), then publishes it and waits until every proxy routes by it. */
-  private async setRouting(service: string, routing: Routing): Promise<void> {
-    this.deps.store.setRouting(service, storedRouting(routing));
+  /**
+   * Records the split (invariant 7; with `alsoWrite`'s records in the same transaction), then publishes
+   * it and waits until every proxy routes by it.
+   */
+  private async setRouting(service: string, routing: Routing, alsoWrite?: () => void): Promise<void> {
+    const { store } = this.deps;
+    store.transaction(() => {
+      alsoWrite?.();
+      store.setRouting(service, storedRouting(routing));
+    });
     this.routings.set(service, routing);
     await this.applyTable();
   }
@@ -416,7 +423,7 @@ export class Controller {
       supervisor: this.deps.supervisor,
       config: () => this.serviceConfig(service),
       routing: () => this.routing(service),
-      applyRouting: (next: Routing) => this.setRouting(service, next),
+      applyRouting: (next: Routing, alsoWrite?: () => void) => this.setRouting(service, next, alsoWrite),
       setStable: (releaseId: number | null) => {
         if (releaseId === null) this.deps.store.clearStableRelease(service);
         else this.deps.store.setStableRelease(service, releaseId);

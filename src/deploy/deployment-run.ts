@@ -23,7 +23,7 @@ export interface RunContext {
   config(): ServiceConfig;
   routing(): Routing;
   /** Resolves once every proxy routes by the new split. */
-  applyRouting(next: Routing): Promise<void>;
+  applyRouting(next: Routing, alsoWrite?: () => void): Promise<void>;
   setStable(releaseId: number | null): void;
   /** Runs a hook (if configured); resolves false when it failed. */
   runHook(hook: HookName, target: ReleaseRow, previous: ReleaseRow | null, deploymentId: number): Promise<boolean>;
@@ -188,8 +188,8 @@ export class DeploymentRun {
         // Resumed after its undo was written, the split it found is in the undo; else nothing changed yet.
         const stored = interrupted?.undo as (UndoAction & { kind: 'route' }) | null | undefined;
         const before = stored?.before ?? this.snapshot();
-        this.recordUndo(index, { kind: 'route', before });
-        await this.route(step.rotation, step.weights, step.preview, step.testers === true);
+        // The undo and the new split are one durable write: one disk sync before the proxies hear of it.
+        await this.route(step.rotation, step.weights, step.preview, step.testers === true, () => this.recordUndo(index, { kind: 'route', before }));
         return null;
       }
       case 'stop': {
@@ -355,13 +355,16 @@ export class DeploymentRun {
     else this.undo.push({ index, action });
   }
 
-  /** Carries out one undo (a rollback, newest step first). */
-  private async applyUndo(action: UndoAction): Promise<void> {
+  /**
+   * Carries out one undo (a rollback, newest step first). `alsoWrite` is written first, together with a
+   * traffic split when the undo is one (the swap back then waits for a single disk sync).
+   */
+  private async applyUndo(action: UndoAction, alsoWrite: () => void): Promise<void> {
+    if (action.kind === 'route') return this.route(action.before.rotation, action.before.weights, action.before.preview, action.before.testers, alsoWrite);
+    this.ctx.store.transaction(alsoWrite);
     switch (action.kind) {
       case 'stop-instances':
         return this.stopInstances(action.instances.flatMap((id) => this.ctx.supervisor.get(id) ?? []));
-      case 'route':
-        return this.route(action.before.rotation, action.before.weights, action.before.preview, action.before.testers);
       case 'start-instances':
         await this.startInstances(action.role, action.instances.length, null);
         return;
@@ -390,7 +393,7 @@ export class DeploymentRun {
   }
 
   /** Sets the service's split in one table swap: which instances are in rotation and the weights. */
-  private async route(rotation: { target: RotationCount; stable: RotationCount }, weights: Weights, preview: boolean, testers: boolean): Promise<void> {
+  private async route(rotation: { target: RotationCount; stable: RotationCount }, weights: Weights, preview: boolean, testers: boolean, alsoWrite?: () => void): Promise<void> {
     const current = this.ctx.routing();
     const mine = new Set([this.target.id, this.stable?.id]);
     const inRotation = new Set([...current.inRotation].filter((i) => !mine.has(i.release.id)));
@@ -409,7 +412,7 @@ export class DeploymentRun {
     }
     const weightMap = weights.mode === 'instances' ? null : new Map([[this.target.id, weights.target], ...(this.stable ? [[this.stable.id, 100 - weights.target] as [number, number]] : [])]);
     const rules = testers ? this.ctx.config().deploy.canary.route.map((rule) => ({ rule, releaseId: this.target.id })) : [];
-    await this.ctx.applyRouting({ inRotation, weights: weightMap, previewRelease: preview ? this.target.id : null, rules });
+    await this.ctx.applyRouting({ inRotation, weights: weightMap, previewRelease: preview ? this.target.id : null, rules }, alsoWrite);
   }
 
   private snapshot(): RouteSnapshot {
@@ -440,10 +443,8 @@ export class DeploymentRun {
       for (const [i, undo] of undos.entries()) {
         const announce = () => this.event('step.undo', `undo step ${undo.index + 1}: ${describeUndo(undo.action)}`, { index: undo.index });
         // One durable write before the first undo (usually the traffic swap back): the failure, the new
-        // state and the undo together, so the swap waits for one disk sync, not three.
-        if (i === 0) this.ctx.store.transaction(() => (settle(), announce()));
-        else announce();
-        await this.applyUndo(undo.action);
+        // state, the undo and the split it restores together, so the swap waits for one disk sync.
+        await this.applyUndo(undo.action, i === 0 ? () => (settle(), announce()) : announce);
         this.ctx.store.updateStep(this.id, undo.index, { state: 'undone', finishedAt: now() });
       }
       if (undos.length === 0) settle();

@@ -80,7 +80,7 @@ describe('deployments and their steps', () => {
       { kind: 'pause', params: undefined },
     ];
     store.saveSteps(d.id, plan);
-    const fresh = { deploymentId: d.id, state: 'pending', detail: null, startedAt: null, finishedAt: null };
+    const fresh = { deploymentId: d.id, state: 'pending', detail: null, startedAt: null, finishedAt: null, undo: null };
     assert.deepEqual(store.steps(d.id), [
       { ...fresh, index: 0, kind: 'start-instances', params: { release: v2.id, count: 1 } },
       { ...fresh, index: 1, kind: 'set-weights', params: plan[1]?.params },
@@ -101,10 +101,12 @@ describe('deployments and their steps', () => {
     store.saveSteps(d.id, [{ kind: 'set-weights', params: { weight: 25 } }]);
     store.updateStep(d.id, 0, { state: 'running', startedAt: '2025-01-01T00:00:00.000Z' });
     store.updateStep(d.id, 0, { state: 'failed', detail: 'error rate 4% > 1%', finishedAt: '2025-01-01T00:01:00.000Z' });
+    store.updateStep(d.id, 0, { undo: { kind: 'route', before: { weight: 0 } } });
     store.updateStep(d.id, 0, { state: 'undone' });
     assert.deepEqual(store.steps(d.id)[0], {
       deploymentId: d.id, index: 0, kind: 'set-weights', params: { weight: 25 }, state: 'undone',
       detail: 'error rate 4% > 1%', startedAt: '2025-01-01T00:00:00.000Z', finishedAt: '2025-01-01T00:01:00.000Z',
+      undo: { kind: 'route', before: { weight: 0 } },
     });
     assert.throws(() => store.updateStep(d.id, 1, { state: 'done' }), { name: 'StoreError', code: 'SY_ERR_STATE_NOT_FOUND' });
   });

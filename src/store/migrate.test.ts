@@ -9,7 +9,7 @@ import { MIGRATIONS } from './migrations.js';
 import { Store } from './store.js';
 import { StoreError } from './errors.js';
 
-const TABLES = ['deployments', 'events', 'instances', 'releases', 'rollback_window_ends', 'schema_migrations', 'services', 'steps'];
+const TABLES = ['deployments', 'events', 'instances', 'releases', 'rollback_window_ends', 'routing', 'schema_migrations', 'services', 'steps'];
 
 function tableNames(db: Database.Database): string[] {
   return db

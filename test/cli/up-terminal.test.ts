@@ -50,7 +50,7 @@ describe('switchyard up, as an operator sees it', { timeout: 90_000 }, () => {
       const accessLog = join(tmp.dir, 'state', 'access.log');
       await waitFor(() => existsSync(accessLog) && readFileSync(accessLog, 'utf8').includes('/seen-only-in-the-access-log'), { message: 'the request in access.log' });
 
-      assert.match(screen, /^\d\d:\d\d:\d\d INFO {2}switchyard is up {2}proxy=127\.0\.0\.1:\d+ admin=127\.0\.0\.1:\d+ services=web accessLog=.*access\.log\r?$/m);
+      assert.match(screen, /^\d\d:\d\d:\d\d INFO {2}switchyard is up {2}proxy=127\.0\.0\.1:\d+ admin=127\.0\.0\.1:\d+ services=web accessLog=\S*access\.log workers=1 generation=1\r?$/m);
       assert.doesNotMatch(screen, /\{"level"/, 'no JSON lines on the terminal');
       assert.doesNotMatch(screen, /seen-only-in-the-access-log/, 'no access log lines on the terminal');
     } finally {

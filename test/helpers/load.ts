@@ -23,6 +23,8 @@ export interface LoadOptions {
   maxDurationMs?: number;
   /** Per-request limit for the response head and body. */
   timeoutMs?: number;
+  /** Every request on a new connection (Connection: close), as clients without keep-alive do. */
+  newConnections?: boolean;
 }
 
 export interface Outcome {
@@ -64,6 +66,7 @@ export interface LoadReport {
 export class Load {
   readonly outcomes: Outcome[] = [];
   private stopped = false;
+  private stopping: Promise<LoadReport> | null = null;
   private issued = 0;
   private readonly startedAt = Date.now();
   private readonly pool: Pool;
@@ -93,6 +96,7 @@ export class Load {
       maxRequests: 50_000,
       maxDurationMs: 60_000,
       timeoutMs: 20_000,
+      newConnections: false,
       ...options,
     });
   }
@@ -102,13 +106,16 @@ export class Load {
     return this.outcomes.filter((o) => o.error === null && o.version === version && filter(o)).length;
   }
 
-  /** Ends the load: no new requests; those in flight finish (or time out). */
-  async stop(): Promise<LoadReport> {
-    this.stopped = true;
-    for (const wake of this.wakeUps) wake();
-    await this.done;
-    await this.pool.close();
-    return this.report();
+  /** Ends the load: no new requests; those in flight finish (or time out). Safe to call again. */
+  stop(): Promise<LoadReport> {
+    this.stopping ??= (async () => {
+      this.stopped = true;
+      for (const wake of this.wakeUps) wake();
+      await this.done;
+      await this.pool.close();
+      return this.report();
+    })();
+    return this.stopping;
   }
 
   report(): LoadReport {
@@ -170,6 +177,7 @@ export class Load {
         method,
         headers: post ? { ...headers, 'content-type': 'application/json' } : headers,
         body: post ? postBody : undefined,
+        reset: this.options.newConnections,
       });
       const text = await res.body.text();
       const body = parseBody(text);

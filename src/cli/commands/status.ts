@@ -3,7 +3,9 @@ import { Command } from 'commander';
 import { AdminClient, type AdminOptions } from '../admin-client.js';
 import { withAdminOptions } from '../admin-options.js';
 import type { CertificateView, ServiceView } from '../api-types.js';
+import type { DaemonView } from '../../api/daemon-view.js';
 import { certificateStatus } from '../render/certificates.js';
+import { daemonStatus } from '../render/daemon-status.js';
 import { serviceStatus } from '../render/service-status.js';
 import { palette, terminal } from '../render/style.js';
 
@@ -19,11 +21,13 @@ export function statusCommand(): Command {
           ? (await client.get<{ services: ServiceView[] }>('/api/v1/services')).services
           : [await client.get<ServiceView>(`/api/v1/services/${encodeURIComponent(service)}`)];
       const certificates = service === undefined ? (await client.get<{ certificates: CertificateView[] }>('/api/v1/certificates')).certificates : [];
+      const daemon = await client.get<DaemonView>('/api/v1/daemon');
       if (options.json) {
-        console.log(JSON.stringify(service === undefined ? { services, certificates } : services[0], null, 2));
+        console.log(JSON.stringify(service === undefined ? { daemon, services, certificates } : { ...services[0], daemon }, null, 2));
         return;
       }
       const p = palette(terminal().color);
+      console.log(daemonStatus(p, daemon));
       console.log(services.length === 0 ? 'no services configured' : services.map((s) => serviceStatus(p, s)).join('\n\n'));
       if (certificates.length > 0) console.log(`\n${certificateStatus(p, certificates)}`);
     });

@@ -287,10 +287,10 @@ export class ControlPlane {
     this.log.info(
       {
         proxy: start.listeners.map((l) => `${l.address}:${l.port}`),
-        tls: this.certificates.hasTls || undefined,
-        accessLog: config.proxy.accessLog.enabled ? workerSettings(config).accessLog.destination : 'off',
         admin: `${start.admin.address}:${start.admin.port}`,
         services: Object.keys(config.services),
+        accessLog: config.proxy.accessLog.enabled ? workerSettings(config).accessLog.destination : 'off',
+        tls: this.certificates.hasTls || undefined,
         workers: start.workers.length,
         generation: start.generation,
       },

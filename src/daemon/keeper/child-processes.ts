@@ -20,6 +20,8 @@ export function spawnChild(entry: string, fds: readonly number[], env: NodeJS.Pr
     env,
   });
   if (log && child.stderr) child.stderr.pipe(log(), { end: false });
+  // A send to a child that just died fails here; its exit is what the keeper acts on.
+  child.on('error', () => {});
   return child;
 }
 

@@ -186,6 +186,8 @@ export class Keeper {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc', this.lock.fd, ...sockets.map((s) => s.fd)],
       env: { ...process.env, [TAKEOVER_ENV]: JSON.stringify(takeover) },
     });
+    // A successor that dies makes sends fail: that is reported by its exit, never thrown at this keeper.
+    successor.on('error', (err) => log.warn({ err }, 'upgrade: the next generation is unreachable'));
     const heard = successorMessages(successor);
     const abandon = async (reason: string) => {
       successor.kill('SIGKILL');
@@ -198,7 +200,7 @@ export class Keeper {
     // The new controller may only start once this one is gone: one writer of the state (invariant 12).
     this.retiring = true;
     await this.stopChild(this.controller.child, { t: 'retire' }, RETIRE_TIMEOUT_MS);
-    successor.send({ t: 'takeover', tableVersion: this.lastTable?.version ?? 0 } satisfies TakeOverNow);
+    if (successor.connected) successor.send({ t: 'takeover', tableVersion: this.lastTable?.version ?? 0 } satisfies TakeOverNow, () => {});
     const serving = await heard.next('serving', UPGRADE_TIMEOUT_MS);
     if (serving !== 'ok') {
       const failed = await abandon(`generation ${status.generation} did not take over: ${serving}`);
@@ -206,7 +208,7 @@ export class Keeper {
       await this.startController().catch((err: unknown) => log.error({ err }, 'the controller did not come back after a failed upgrade'));
       return failed;
     }
-    successor.disconnect();
+    if (successor.connected) successor.disconnect();
     successor.unref();
     void this.handOver();
     return finished('succeeded', null);
