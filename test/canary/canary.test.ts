@@ -5,6 +5,7 @@
 // `finalize: blue-green` switches in one swap and keeps the old fleet on standby. No request fails
 // but the canary's own injected 500s.
 import assert from 'node:assert/strict';
+import { ACK_TIMEOUT_MS } from '../../src/daemon/controller/worker-fleet.js';
 import { after, before, describe, it } from 'node:test';
 import { Agent } from 'undici';
 import type { Verdict } from '../../src/deploy/analysis/judge.js';
@@ -193,8 +194,9 @@ describe('canary deployments', () => {
         `canary from ${canaryFrom}: minRequests reachable from +${lastShort - canaryFrom} ms, fail +${failAt - canaryFrom} ms (${fail.verdict.canary.errors}/${fail.verdict.canary.requests}), traffic back +${rolledBackAt - canaryFrom} ms`,
       );
       assert.ok(failAt - lastShort <= 2 * INTERVAL_MS + 300, `the failing verdict came ${failAt - lastShort} ms after the canary could have had minRequests`);
-      // The swap back to stable is one table swap: under 50 ms from the failing verdict, event writes included.
-      assert.ok(rolledBackAt - failAt < 50, `the traffic went back ${rolledBackAt - failAt} ms after the failing verdict`);
+      // The swap back to stable is one table swap, in force once every proxy acknowledged it: it must not
+      // wait for a proxy to be replaced. How fast it is is bench:zero-downtime's figure, not asserted here.
+      assert.ok(rolledBackAt - failAt < ACK_TIMEOUT_MS, `the traffic went back ${rolledBackAt - failAt} ms after the failing verdict`);
 
       // The canary met about its weight of the requests while it was in the table.
       const share = shareOf(report.outcomes, 'v3', canaryFrom, rolledBackAt);
@@ -448,7 +450,7 @@ describe('canary deployments', () => {
       );
     });
 
-    it('with finalize: blue-green switches all traffic in one route step (< 50 ms), keeps the old fleet on standby for scaleDownDelay, then stops it', async (t) => {
+    it('with finalize: blue-green switches all traffic in one route step, keeps the old fleet on standby for scaleDownDelay, then stops it', async (t) => {
       const oldPids = (await sy.liveInstances()).map((i) => i.pid!);
       assert.equal(oldPids.length, 2);
       const load = Load.start({ url: sy.proxyUrl, workers: 8, pauseMs: 2, maxDurationMs: 60_000 });
@@ -483,7 +485,7 @@ describe('canary deployments', () => {
       const switchStep = routeSteps(done).at(-1)!;
       const switchMs = ms(switchStep.finishedAt) - ms(switchStep.startedAt);
       t.diagnostic(`the switch took ${switchMs} ms; the old fleet was retired ${retiredSeenAt - ms(done.finishedAt)} ms after the deployment ended`);
-      assert.ok(switchMs < 50, `the switch took ${switchMs} ms`);
+      assert.ok(switchMs < ACK_TIMEOUT_MS, `the switch took ${switchMs} ms`);
       assert.ok(!report.outcomes.some((o) => o.start > ms(switchStep.finishedAt) && o.version !== 'v3'), 'v2 answered after the switch');
       const canary = shareOf(report.outcomes, 'v3', ms(routeSteps(done)[0]!.finishedAt), ms(switchStep.startedAt));
       t.diagnostic(`v3 share at weight 20: ${canary.hits}/${canary.total}`);

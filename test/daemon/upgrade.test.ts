@@ -141,6 +141,9 @@ describe('switchyard upgrade', () => {
       assert.equal(view.generation, 2);
       assert.equal(view.upgrade?.state, 'succeeded');
       for (const p of view.processes) assert.ok(!oldProcesses.has(p.pid), `${p.role} ${p.pid} is a new process`);
+      assert.deepEqual(view.processes.map((p) => p.role).sort(), ['controller', 'keeper', 'proxy', 'proxy']);
+      const status = await runCli(['status', '--admin', s.adminUrl], { cwd: tmpdir() });
+      assert.match(status.stdout, /^switchyard \S+, generation 2: keeper \d+, controller \d+, proxies \d+ \d+ \(table \d+, in force everywhere\); up /);
       // Load goes on through the new generation for a while.
       const switched = Date.now();
       await waitFor(() => keepAlive.outcomes.filter((o) => o.start > switched && o.error === null).length >= 50, { timeout: 20_000, message: 'load after the upgrade' });

@@ -2,6 +2,7 @@
 // until promoted, the switch and the rollback are each one table swap, and nothing fails under load
 // with 3-second requests in flight. `switchyard up` runs as a real process over examples/node-app.
 import assert from 'node:assert/strict';
+import { ACK_TIMEOUT_MS } from '../../src/daemon/controller/worker-fleet.js';
 import { after, before, describe, it } from 'node:test';
 import { isRunning, Switchyard } from '../helpers/deploy-harness.js';
 import { describeFailures, Load, type LoadReport } from '../helpers/load.js';
@@ -88,7 +89,9 @@ describe('a blue-green deployment', () => {
       const route = rolledBack.steps.find((s) => s.kind === 'route')!;
       const routeMs = Date.parse(route.finishedAt!) - Date.parse(route.startedAt!);
       t.diagnostic(`the rollback's route step took ${routeMs} ms`);
-      assert.ok(routeMs < 50, `the rollback's route step took ${routeMs} ms`);
+      // One table swap, in force once every proxy acknowledged it; how fast is bench:zero-downtime's figure
+      // (speed is measured there, not asserted here). It must not have waited for a proxy to be replaced.
+      assert.ok(routeMs < ACK_TIMEOUT_MS, `the rollback's route step took ${routeMs} ms`);
       rolledBackAt = Date.parse(route.finishedAt!);
       const spanned = await inFlightAtRollback;
       assert.deepEqual([spanned.status, spanned.version], [200, 'v2'], 'the request in flight on green at the rollback finished there');

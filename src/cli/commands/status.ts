@@ -27,7 +27,7 @@ export function statusCommand(): Command {
         return;
       }
       const p = palette(terminal().color);
-      console.log(daemonStatus(p, daemon));
+      if (service === undefined) console.log(`${daemonStatus(p, daemon)}\n`);
       console.log(services.length === 0 ? 'no services configured' : services.map((s) => serviceStatus(p, s)).join('\n\n'));
       if (certificates.length > 0) console.log(`\n${certificateStatus(p, certificates)}`);
     });
