@@ -111,7 +111,7 @@ export function adminRoutes(actions: AdminActions, metrics: Registry): Router {
   action('rollback', (name, body) => {
     if (body.to !== undefined && typeof body.to !== 'string') throw badRequest('to must be a version label', 'to');
     if (body.force !== undefined && typeof body.force !== 'boolean') throw badRequest('force must be true or false', 'force');
-    return deploymentView(store, controller.rollback(name, body.to, body.force === true));
+    return controller.rollbackInForce(name, body.to, body.force === true).then((row) => deploymentView(store, row));
   });
   action('scale', async (name, body) => controller.scale(name, body.instances));
   action('acknowledge', (name) => {

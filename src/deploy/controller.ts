@@ -46,6 +46,8 @@ export class Controller {
   private readonly standbys = new Map<string, Standby>();
   private readonly hooks: HookRunner;
   private published: TableSpec = { services: [] };
+  /** Rollbacks that are one swap back to a standby fleet (the API answers once that swap is in force). */
+  private readonly instantRollbacks = new Set<number>();
 
   constructor(
     private config: Config,
@@ -227,9 +229,22 @@ export class Controller {
         { kind: 'promote' },
         { kind: 'stop', release: 'stable', count: 'all' },
       ];
-      return this.begin(service, target, 'blue-green', 'rollback', true, instant);
+      const row = this.begin(service, target, 'blue-green', 'rollback', true, instant);
+      this.instantRollbacks.add(row.id);
+      return row;
     }
     return this.begin(service, target, 'rolling', 'rollback', true);
+  }
+
+  /**
+   * A rollback as the API serves it: an instant one (back to the standby fleet) answers once its swap is
+   * in force in every proxy, so the next request reaches the old release; another answers at once.
+   */
+  async rollbackInForce(service: string, to?: string, force = false): Promise<DeploymentRow> {
+    const row = this.rollback(service, to, force);
+    const run = this.runs.get(service);
+    if (this.instantRollbacks.delete(row.id) && run?.id === row.id) await run.routed;
+    return this.deps.store.deployment(row.id) ?? row;
   }
 
   /** Changes the stable release's instance count; scaling down drains first. */

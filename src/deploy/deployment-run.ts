@@ -47,6 +47,9 @@ export interface RunOptions {
 
 export class DeploymentRun {
   readonly finished: Promise<DeploymentRow>;
+  /** Resolves once the first route step is in force (or the run ended without one). */
+  readonly routed: Promise<void>;
+  private markRouted: () => void = () => {};
   private readonly abort = new AbortController();
   private userPaused = false;
   private wakeUp: (() => void) | null = null;
@@ -69,8 +72,12 @@ export class DeploymentRun {
   ) {
     this.skipPauses = options.skipPauses;
     this.stored = options.resume ?? null;
+    this.routed = new Promise((resolve) => (this.markRouted = resolve));
     const stopListening = ctx.supervisor.onCrash((instance, output) => this.onCrash(instance, output));
-    this.finished = this.run().finally(stopListening);
+    this.finished = this.run().finally(() => {
+      stopListening();
+      this.markRouted();
+    });
   }
 
   get id(): number {
@@ -153,6 +160,7 @@ export class DeploymentRun {
         }
         const detail = await this.withDeadline(step, index, () => this.execute(step, index, interrupted ?? null));
         this.ctx.store.updateStep(this.id, index, { state: 'done', detail, finishedAt: now() });
+        if (step.kind === 'route') this.markRouted();
       }
       this.currentStep = this.steps.length;
       this.setState('succeeded', `${this.target.version} is stable`);
