@@ -8,7 +8,7 @@ import type { Endpoint } from './endpoint.js';
 import { EndpointRegistry } from './endpoint-registry.js';
 import { Exchange } from './exchange.js';
 import { createListener, type ServerLimits } from './listener.js';
-import type { ExchangeObserver, ProxyContext, ProxyEvents, ProxyLimits } from './proxy-context.js';
+import type { Attempted, ExchangeObserver, ProxyContext, ProxyEvents, ProxyLimits } from './proxy-context.js';
 import { buildTable, RoutingTable, ServiceStates, type TableSpec } from './routing-table.js';
 import { WebSocketTunnel } from './websocket-tunnel.js';
 
@@ -103,8 +103,8 @@ export class Proxy implements ProxyContext, ExchangeObserver {
     this.downstream.onExchangeEnd(exchange);
   }
 
-  onAttemptFailed(exchange: Exchange, endpoint: Endpoint, release: string, failure: UpstreamFailure): void {
-    this.downstream.onAttemptFailed?.(exchange, endpoint, release, failure);
+  onAttemptFailed(attempted: Attempted, endpoint: Endpoint, release: string, failure: UpstreamFailure): void {
+    this.downstream.onAttemptFailed?.(attempted, endpoint, release, failure);
   }
 
   onTunnelEnd(tunnel: WebSocketTunnel): void {
