@@ -210,6 +210,11 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
     client.end(CLOSE_GOING_AWAY_FROM_SERVER);
     if (this.toUpstream.atBoundary) upstream.end(CLOSE_GOING_AWAY_FROM_CLIENT);
     else upstream.destroy();
+    // The endpoint's part is over: the app got its close frame (or its connection ended). What is left
+    // is the client's side of the close handshake, which puts nothing on the endpoint; when it ends
+    // depends on the client and the platform (Node 24 reports the client's FIN later than Node 20),
+    // so the endpoint stops counting the tunnel now.
+    this.endpoint?.release(this);
   }
 
   private reject(code: ProxyErrorCode): void {
