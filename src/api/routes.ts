@@ -9,11 +9,14 @@ import { registerDashboardRoutes } from './dashboard-routes.js';
 import { streamEvents } from './event-stream.js';
 import { Router, type RouteHandler } from './router.js';
 import { deploymentView, serviceView } from './views.js';
+import type { RoutingView } from './wire.js';
 
 export interface AdminActions {
   readonly controller: Controller;
   readonly stateDir: string;
   reload(): { ok: boolean; problems?: string; needsRestart?: string[] };
+  /** The routing table the data plane routes by now (src/proxy/describe-table.ts). */
+  routing(): RoutingView;
 }
 
 const SERVICE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -50,6 +53,7 @@ export function adminRoutes(actions: AdminActions, metrics: Registry): Router {
     const result = actions.reload();
     return result.ok ? { status: 200, body: result } : { status: 422, body: { error: { code: 'invalid_config', message: result.problems ?? 'invalid config' } } };
   });
+  router.add('GET', '/api/v1/routing', () => ({ status: 200, body: actions.routing() }));
   router.add('GET', '/api/v1/services', () => ({ status: 200, body: { services: controller.serviceNames().map((n) => serviceView(controller, n)) } }));
   router.add('GET', '/api/v1/services/:name', api(({ params }) => ({ status: 200, body: serviceView(controller, params.name!) })));
   router.add(

@@ -7,6 +7,7 @@ import pino, { type Logger } from 'pino';
 import { createAdminServer, listenOn } from '../api/admin-server.js';
 import { TokenAuth } from '../api/auth.js';
 import { adminRoutes } from '../api/routes.js';
+import type { RoutingView } from '../api/wire.js';
 import { ConfigError, loadConfig, parseHostPort, type Config } from '../config/index.js';
 import { Controller } from '../deploy/controller.js';
 import { recover } from '../deploy/recovery.js';
@@ -15,6 +16,7 @@ import { createMetricsRegistry } from '../metrics/prometheus.js';
 import { RequestMetrics } from '../metrics/request-metrics.js';
 import { AccessLog, combineObservers, createAccessLogger } from '../proxy/access-log.js';
 import type { ExchangeObserver } from '../proxy/proxy-context.js';
+import { describeTable } from '../proxy/describe-table.js';
 import { Proxy } from '../proxy/proxy.js';
 import { Supervisor } from '../runtime/supervisor.js';
 import { Store, StoreError } from '../store/index.js';
@@ -99,6 +101,10 @@ export class Daemon {
   }
 
   /** Re-reads the config file; an invalid file changes nothing. */
+  routing(): RoutingView {
+    return describeTable(this.proxy.table, Date.now());
+  }
+
   reload(): ReloadResult {
     let next: Config;
     try {
