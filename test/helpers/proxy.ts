@@ -1,6 +1,6 @@
 // Starts an in-process proxy on 127.0.0.1:0 over given releases, with test-friendly defaults.
 import { Proxy, type ProxyOptions } from '../../src/proxy/proxy.js';
-import type { ReleaseSpec, ServicePolicy, ServiceSpec, TableSpec } from '../../src/proxy/routing-table.js';
+import type { ReleaseSpec, RoutingTable, ServicePolicy, ServiceSpec, TableSpec } from '../../src/proxy/routing-table.js';
 
 export function testPolicy(overrides: Partial<ServicePolicy> = {}): ServicePolicy {
   return {
@@ -53,7 +53,7 @@ export interface RunningProxy {
   port: number;
   url: string;
   /** Swaps in a table and marks all its endpoints healthy (as if checks had passed). */
-  swap(spec: TableSpec): void;
+  swap(spec: TableSpec): RoutingTable;
   close(): Promise<void>;
 }
 
@@ -62,6 +62,7 @@ export async function startProxy(spec: TableSpec, options: Partial<ProxyOptions>
   const swap = (next: TableSpec) => {
     const table = proxy.swap(next);
     for (const endpoint of table.endpoints()) endpoint.markHealthy(Date.now());
+    return table;
   };
   swap(spec);
   const [bound] = await proxy.listen([{ host: '127.0.0.1', port: 0 }]);
