@@ -96,12 +96,12 @@ describe('a rolling deploy under load, seen from the proxy table and from the ap
       const removedBefore = samples.some((s) => s.sentAt > lastSeen && s.receivedAt <= app.sigtermAt!);
       assert.ok(removedBefore, `a sample showed ${id} out of the table before its SIGTERM`);
       // Its in-flight requests (3 s, under the 5 s drain timeout) finished before SIGTERM.
-      const drainStart = drainStarts.get(id!);
+      const drainStart = drainStarts.get(id);
       assert.ok(drainStart !== undefined, `${id} was drained`);
-      const deadlinePassed = app.sigtermAt! >= drainStart + DRAIN_MS;
-      assert.ok(app.inFlightAtSigterm === 0 || deadlinePassed, `${id} got SIGTERM with ${app.inFlightAtSigterm} requests in flight, ${app.sigtermAt! - drainStart} ms into a ${DRAIN_MS} ms drain`);
-      assert.ok(app.lastAnsweredAt !== null && app.lastAnsweredAt <= app.sigtermAt!, `${id} answered its last request before SIGTERM`);
-      assert.ok(app.lastRequestAt !== null && app.lastRequestAt <= app.sigtermAt!, `${id} got no request after SIGTERM`);
+      const deadlinePassed = app.sigtermAt >= drainStart + DRAIN_MS;
+      assert.ok(app.inFlightAtSigterm === 0 || deadlinePassed, `${id} got SIGTERM with ${app.inFlightAtSigterm} requests in flight, ${app.sigtermAt - drainStart} ms into a ${DRAIN_MS} ms drain`);
+      assert.ok(app.lastAnsweredAt !== null && app.lastAnsweredAt <= app.sigtermAt, `${id} answered its last request before SIGTERM`);
+      assert.ok(app.lastRequestAt !== null && app.lastRequestAt <= app.sigtermAt, `${id} got no request after SIGTERM`);
     }
   });
 });
