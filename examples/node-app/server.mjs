@@ -79,15 +79,15 @@ const server = createServer((req, res) => {
   req.on('end', () => (delay > 0 ? setTimeout(respond, delay) : respond()));
 });
 
-/** Counts the request body's bytes and answers {version, pid, bytes}. */
+/** Counts the request body's bytes and answers {version, pid, bytes}; the head goes out at once, so a
+ * client knows which process took its upload even if the body is cut. */
 function serveUpload(req, res) {
   let bytes = 0;
+  res.writeHead(200, { 'content-type': 'application/json', 'x-app-version': version });
+  res.flushHeaders();
   req.on('data', (chunk) => (bytes += chunk.length));
   req.on('end', () => {
-    const respond = () => {
-      res.writeHead(200, { 'content-type': 'application/json', 'x-app-version': version });
-      res.end(JSON.stringify({ version, pid: process.pid, bytes }));
-    };
+    const respond = () => res.end(JSON.stringify({ version, pid: process.pid, bytes }));
     if (latencyMs > 0) setTimeout(respond, latencyMs);
     else respond();
   });

@@ -18,8 +18,10 @@ export interface Failure {
   phase: PhaseName;
   /** The phase's label when it was sent (e.g. "deploy 3: rolling + SIGKILL"). */
   label: string;
-  /** The app process that served it, when the answer said so. */
+  /** The app process that served it, when the answer said so (x-app-pid, at the start of the answer). */
   pid: number | null;
+  /** When its response head or WebSocket handshake arrived (ms since load start); null if it never did. */
+  connectedAt: number | null;
   detail: string;
 }
 
@@ -27,7 +29,7 @@ export interface Failure {
 export interface Success {
   version: string | null;
   pid: number | null;
-  /** For WebSocket sessions: closed by the server with 1001 (going away) rather than by the client. */
+  /** For WebSocket sessions: closed by switchyard at a drain deadline (1001 with its reason). */
   goingAway?: boolean;
 }
 
@@ -37,7 +39,7 @@ export interface ClassTotals {
   failed: Record<FailureKind, number>;
   /** 500s the app was told to answer (FAILURE_RATE): expected from a bad canary, reported apart. */
   injected: number;
-  /** WebSocket sessions ended by the server with close 1001. */
+  /** WebSocket sessions ended by switchyard at a drain deadline (close 1001 with its reason). */
   goingAway: number;
 }
 
@@ -54,7 +56,10 @@ const MAX_FAILURE_RECORDS = 50_000;
 export class Recorder {
   readonly startedAt: number;
   readonly totals = new Map<ClientClass, ClassTotals>();
-  /** Per second since start: good completions per class. */
+  /**
+   * Per second since start: good completions per class, each spread over the seconds it lasted, so a
+   * 5 s stream counts a fifth in each of its seconds and long sessions do not make throughput lumpy.
+   */
   readonly perSecond: Record<ClientClass, number[]>;
   readonly failedPerSecond: number[] = [];
   readonly latencies = new Map<string, number[]>();
@@ -88,7 +93,7 @@ export class Recorder {
     const totals = this.totalsOf(cls);
     totals.succeeded++;
     if (answer.goingAway) totals.goingAway++;
-    bump(this.perSecond[cls], Math.floor(end / 1000));
+    spreadOver(this.perSecond[cls], start, end);
     if (answer.version !== null) seen(this.versions, answer.version, start, end);
     if (latencyMs !== undefined) {
       const key = `${cls}:${this.phases.at(start).phase}`;
@@ -103,12 +108,12 @@ export class Recorder {
     seen(this.injectedByVersion, version, start, this.now());
   }
 
-  fail(cls: ClientClass, start: number, kind: FailureKind, detail: string, pid: number | null = null): void {
+  fail(cls: ClientClass, start: number, kind: FailureKind, detail: string, pid: number | null = null, connectedAt: number | null = null): void {
     const end = this.now();
     this.totalsOf(cls).failed[kind]++;
     bump(this.failedPerSecond, Math.floor(end / 1000));
     const { phase, label } = this.phases.at(start);
-    if (this.failures.length < MAX_FAILURE_RECORDS) this.failures.push({ cls, kind, start, end, phase, label, pid, detail: detail.slice(0, 300) });
+    if (this.failures.length < MAX_FAILURE_RECORDS) this.failures.push({ cls, kind, start, end, phase, label, pid, connectedAt, detail: detail.slice(0, 300) });
     else this.failuresDropped++;
   }
 
@@ -126,9 +131,21 @@ export function emptyKinds(): Record<FailureKind, number> {
   return { connection: 0, '5xx': 0, timeout: 0, truncated: 0, 'ws-close': 0, 'bad-answer': 0 };
 }
 
-function bump(list: number[], index: number): void {
+/** Adds one completion to the seconds from `startMs` to `endMs`, in proportion to the time in each. */
+export function spreadOver(list: number[], startMs: number, endMs: number): void {
+  const first = Math.floor(startMs / 1000);
+  const last = Math.floor(endMs / 1000);
+  if (last <= first) return bump(list, last);
+  const length = endMs - startMs;
+  for (let s = first; s <= last; s++) {
+    const overlap = Math.min(endMs, (s + 1) * 1000) - Math.max(startMs, s * 1000);
+    if (overlap > 0) bump(list, s, overlap / length);
+  }
+}
+
+function bump(list: number[], index: number, by = 1): void {
   while (list.length <= index) list.push(0);
-  list[index] = (list[index] ?? 0) + 1;
+  list[index] = (list[index] ?? 0) + by;
 }
 
 function seen(map: Map<string, VersionSeen>, version: string, start: number, end: number): void {
