@@ -17,6 +17,7 @@ import { RequestMetrics } from '../metrics/request-metrics.js';
 import { AccessLog, combineObservers, createAccessLogger } from '../proxy/access-log.js';
 import type { ExchangeObserver } from '../proxy/proxy-context.js';
 import { describeTable } from '../proxy/describe-table.js';
+import { upstreamClient } from '../proxy/upstream/choose-client.js';
 import { Proxy } from '../proxy/proxy.js';
 import { Supervisor } from '../runtime/supervisor.js';
 import { Store, StoreError } from '../store/index.js';
@@ -192,6 +193,13 @@ export class Daemon {
     const { host, port } = parseHostPort(config.admin.listen);
     this.adminAddress = await listenOn(admin, host, port);
     this.admin = admin;
+    const client = upstreamClient();
+    if (client.kind === 'undici') {
+      this.log.warn(
+        { node: process.version, reason: client.reason },
+        "upstream client: Node's internal HTTP parser failed switchyard's self-test on this Node; proxying through undici's public dispatch instead (correct, somewhat slower)",
+      );
+    }
     this.log.info(
       {
         proxy: this.proxyAddresses.map((a) => `${a.address}:${a.port}`),

@@ -2,6 +2,7 @@
 // response down with backpressure, retry only when it is safe (invariant 5), and report the outcome.
 // It is its own undici dispatch handler, so a request allocates one object for all of that.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { BodyLimit } from './body-limit.js';
 import { recordSuccess } from '../health/outlier.js';
@@ -259,9 +260,11 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
 
   private readonly onRequestClose = (): void => {
     if (this.finished) return;
-    if (this.req.socket.destroyed) return this.onClientClose();
+    // Node may already have detached the socket (null at run time, whatever its type says).
+    const socket = this.req.socket as Socket | null;
+    if (socket === null || socket.destroyed) return this.onClientClose();
     // The body was read whole; the client may still leave before its response is sent.
-    this.req.socket.once('close', this.onClientClose);
+    socket.once('close', this.onClientClose);
   };
 
   private readonly onClientClose = (): void => {
@@ -327,7 +330,7 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    this.req.socket.off('close', this.onClientClose);
+    (this.req.socket as Socket | null)?.off('close', this.onClientClose);
     this.durationMs = performance.now() - this.startedAt;
     this.ctx.observer.onExchangeEnd(this);
   }
