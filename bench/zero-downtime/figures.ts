@@ -41,7 +41,7 @@ export interface Window {
   /** Good answers per second in this phase, averaged over its whole seconds. */
   getRps: number;
   allRps: number;
-  /** Good completions per second of each class (each spread over the seconds it lasted). */
+  /** Work per second of each class (Recorder.workPerSecond): completions, or messages for SSE and WebSockets. */
   rps: Record<ClientClass, number>;
   seconds: number;
   getP50Ms: number | null;
@@ -164,13 +164,15 @@ function windowOf(rec: Recorder, phases: readonly Phase[], phase: PhaseName, end
     if (phaseAt(phases, s * 1000 + 500) !== phase) continue;
     seconds++;
     inPhase.push(s);
-    for (const cls of CLASSES) sums[cls] += rec.perSecond[cls][s] ?? 0;
+    for (const cls of CLASSES) sums[cls] += rec.workPerSecond[cls][s] ?? 0;
   }
   const rps = Object.fromEntries(CLASSES.map((cls) => [cls, seconds === 0 ? 0 : sums[cls] / seconds])) as Record<ClientClass, number>;
   const getLatencies = rec.latenciesOf('get', phase);
+  let all = 0;
+  for (const s of inPhase) for (const cls of CLASSES) all += rec.perSecond[cls][s] ?? 0;
   return {
     getRps: rps.get,
-    allRps: CLASSES.reduce((sum, cls) => sum + rps[cls], 0),
+    allRps: seconds === 0 ? 0 : all / seconds,
     rps,
     seconds,
     getP50Ms: percentile(getLatencies, 0.5),

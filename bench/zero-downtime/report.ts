@@ -38,7 +38,8 @@ export function windowLines(f: TargetFigures): string[] {
   const w = (x: Window) =>
     `${rps(x.getRps)} GET/s (${rps(x.allRps)} answers/s of all classes) over ${x.seconds} s, GET p50 ${latency(x.getP50Ms)} ms, p99 ${latency(x.getP99Ms)} ms, ` +
     `upload p99 ${latency(x.uploadP99Ms)} ms; other processes used ${pct(x.othersCpu)} of the CPUs`;
-  const byClass = CLASSES.map((cls) => `${cls} ${rps(f.steady.rps[cls])} -> ${rps(f.duringDeploys.rps[cls])}/s = ${pct(f.throughputByClass[cls])}`).join(', ');
+  const unit = { get: 'answers', upload: 'answers', slow: 'answers', sse: 'events', ws: 'echoes' } as const;
+  const byClass = CLASSES.map((cls) => `${cls} ${rps(f.steady.rps[cls])} -> ${rps(f.duringDeploys.rps[cls])} ${unit[cls]}/s = ${pct(f.throughputByClass[cls])}`).join(', ');
   const below = f.throughputBelowTarget.length === 0 ? 'every class at target' : `BELOW TARGET: ${f.throughputBelowTarget.join(', ')}`;
   return [
     `steady state:    ${w(f.steady)}`,

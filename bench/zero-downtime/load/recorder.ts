@@ -4,6 +4,8 @@ import type { PhaseClock, PhaseName } from './phases.js';
 
 export const CLASSES = ['get', 'upload', 'slow', 'sse', 'ws'] as const;
 export type ClientClass = (typeof CLASSES)[number];
+/** Classes whose work is counted per message (Recorder.work) rather than per completion. */
+const STREAMED: readonly ClientClass[] = ['sse', 'ws'];
 
 /** How a request or session failed. `injected` and `killed` are counted apart, not as failures. */
 export const FAILURE_KINDS = ['connection', '5xx', 'timeout', 'truncated', 'ws-close', 'bad-answer'] as const;
@@ -61,6 +63,13 @@ export class Recorder {
    * 5 s stream counts a fifth in each of its seconds and long sessions do not make throughput lumpy.
    */
   readonly perSecond: Record<ClientClass, number[]>;
+  /**
+   * Per second since start: work done per class, the throughput compared during deploys. Completions
+   * for GETs, uploads and slow requests (spread as above); messages for streams and sessions (SSE
+   * events received, WebSocket messages echoed), of which there are many more, so a few long sessions
+   * do not make the comparison a matter of luck.
+   */
+  readonly workPerSecond: Record<ClientClass, number[]>;
   readonly failedPerSecond: number[] = [];
   readonly latencies = new Map<string, number[]>();
   readonly failures: Failure[] = [];
@@ -71,11 +80,14 @@ export class Recorder {
   constructor(private readonly phases: PhaseClock) {
     this.startedAt = phases.startedAt;
     const perSecond = {} as Record<ClientClass, number[]>;
+    const workPerSecond = {} as Record<ClientClass, number[]>;
     for (const cls of CLASSES) {
       this.totals.set(cls, { sent: 0, succeeded: 0, failed: emptyKinds(), injected: 0, goingAway: 0 });
       perSecond[cls] = [];
+      workPerSecond[cls] = [];
     }
     this.perSecond = perSecond;
+    this.workPerSecond = workPerSecond;
   }
 
   /** Milliseconds since the load started. */
@@ -94,6 +106,7 @@ export class Recorder {
     totals.succeeded++;
     if (answer.goingAway) totals.goingAway++;
     spreadOver(this.perSecond[cls], start, end);
+    if (!STREAMED.includes(cls)) spreadOver(this.workPerSecond[cls], start, end);
     if (answer.version !== null) seen(this.versions, answer.version, start, end);
     if (latencyMs !== undefined) {
       const key = `${cls}:${this.phases.at(start).phase}`;
@@ -101,6 +114,11 @@ export class Recorder {
       if (list === undefined) this.latencies.set(key, (list = []));
       list.push(latencyMs);
     }
+  }
+
+  /** `units` messages of a stream or session arrived now (SSE events, WebSocket echoes). */
+  work(cls: ClientClass, units = 1): void {
+    bump(this.workPerSecond[cls], Math.floor(this.now() / 1000), units);
   }
 
   injected(cls: ClientClass, start: number, version: string): void {

@@ -90,7 +90,11 @@ async function stream(pool: Pool, w: Worker, seconds: number, graceMs: number): 
       return rec.fail('sse', start, res.statusCode >= 500 ? '5xx' : 'bad-answer', detail, pid, connectedAt);
     }
     res.body.setEncoding('utf8');
-    for await (const chunk of res.body) parser.push(chunk as string);
+    for await (const chunk of res.body) {
+      const before = parser.messages;
+      parser.push(chunk as string);
+      if (parser.messages > before) rec.work('sse', parser.messages - before);
+    }
     if (parser.complete) return rec.ok('sse', start, { version: typeof version === 'string' ? version : null, pid });
     const what = parser.ended ? `end event said ${String(parser.endCount)} messages, got ${parser.messages}` : `ended after ${parser.messages} messages without the end event`;
     rec.fail('sse', start, parser.ended ? 'bad-answer' : 'truncated', `${seconds} s stream ${what}`, pid, connectedAt);

@@ -86,6 +86,7 @@ function session(rec: Recorder, o: WsOptions, lengthMs: number): Promise<void> {
         return;
       }
       echoed++;
+      rec.work('ws');
     });
     ws.on('error', (err) => {
       lastError = err;
