@@ -143,6 +143,20 @@ export interface ProbeResult {
   ms: number;
   status: number | null;
   error: string | null;
+  /** How long the watched process (ProbeOptions.waitPid) sat runnable but off the CPU meanwhile. */
+  cpuWaitMs: number;
+}
+
+/**
+ * Time the process's main thread (its event loop) has spent runnable but waiting for a CPU, in ms, from
+ * /proc/PID/schedstat; 0 where the kernel does not report it.
+ */
+export function runQueueWaitMs(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6 || 0;
+  } catch {
+    return 0;
+  }
 }
 
 export interface ProbeOptions {
@@ -154,6 +168,8 @@ export interface ProbeOptions {
   keepAlive?: boolean;
   /** Stop by itself after this long, whatever happens. */
   maxDurationMs?: number;
+  /** Record how long this process (the daemon) waited for a CPU during each probe (0 = none). */
+  waitPid?: number;
 }
 
 /**
@@ -187,7 +203,7 @@ export class Probe {
   }
 
   static start(url: string, options: ProbeOptions = {}): Probe {
-    return new Probe(url, { intervalMs: 100, timeoutMs: 3000, keepAlive: false, maxDurationMs: 120_000, ...options });
+    return new Probe(url, { intervalMs: 100, timeoutMs: 3000, keepAlive: false, maxDurationMs: 120_000, waitPid: 0, ...options });
   }
 
   /** The probes that did not get a 200. */
@@ -226,13 +242,16 @@ export class Probe {
 
   private once(): Promise<ProbeResult> {
     const at = Date.now();
+    const { waitPid } = this.options;
+    const waitedBefore = waitPid > 0 ? runQueueWaitMs(waitPid) : 0;
     return new Promise((resolve) => {
       let settled = false;
       const settle = (status: number | null, error: string | null) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        resolve({ at, ms: Date.now() - at, status, error });
+        const cpuWaitMs = waitPid > 0 ? Math.round(runQueueWaitMs(waitPid) - waitedBefore) : 0;
+        resolve({ at, ms: Date.now() - at, status, error, cpuWaitMs });
       };
       const req = httpRequest(this.url, { agent: this.agent }, (res) => {
         res.resume();

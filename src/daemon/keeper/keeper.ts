@@ -318,6 +318,7 @@ export class Keeper {
         this.lastTls = message;
         return this.toWorkers(message);
       case 'drain':
+      case 'describe':
         return this.toWorkers(message);
       case 'ready':
         this.controller.ready = true;
