@@ -4,7 +4,9 @@
 // (abort, failing canary, rollback). Pure.
 import type { DeployRecord } from './cycle.js';
 import type { Phase, PhaseName } from './load/phases.js';
+import { controllerKillFigure, controllerKillProblems, upgradeFigure, upgradeProblems, type ControllerKillFigure, type UpgradeFigure } from './daemon-figures.js';
 import { CLASSES, FAILURE_KINDS, emptyKinds, type ClassTotals, type ClientClass, type Failure, type FailureKind, type Recorder } from './load/recorder.js';
+import { percentile } from './stats.js';
 
 /** Why each class is promised zero failures through switchyard (DESIGN.md's invariants). */
 export const PROMISES: Record<ClientClass, string> = {
@@ -86,6 +88,12 @@ export interface SwitchyardFigures {
   canaryToRollback: { firstInjectedToRollingBackMs: number | null; toTrafficOffMs: number; toRolledBackMs: number | null; injected: number }[];
   rollbackSwitch: { afterSwitchMs: number | null; switchMs: number; toVersion: string }[];
   kills: { pid: number; instance: string; casualties: number }[];
+  /** Switchyard's own upgrades (on their own and mid-deploy): none of their failures is excused. */
+  upgrades: UpgradeFigure[];
+  /** Controller processes SIGKILLed mid-deploy. */
+  controllerKills: ControllerKillFigure[];
+  /** Broken promises of the upgrades and controller kills: not serving, an app restarted, no controller back. */
+  daemonProblems: string[];
 }
 
 const KILL_EXCUSABLE: readonly ClientClass[] = ['upload', 'sse', 'ws'];
@@ -104,11 +112,7 @@ export function excuse(f: Failure, kills: readonly { pid: number; at: number }[]
   return { class: f.cls, reason: `${f.kind}: in flight on pid ${kill.pid} when it was killed`, pid: kill.pid, connectedAt: f.connectedAt, killedAt: kill.at };
 }
 
-export function percentile(values: readonly number[], q: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = Float64Array.from(values).sort();
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-}
+export { percentile };
 
 /** Figures of one target's run. `kills` are the SIGKILLs the bench did (switchyard only). */
 export function targetFigures(
@@ -196,7 +200,21 @@ function locate(f: Failure, records: readonly DeployRecord[]): string {
   // A request in flight when the bench killed an instance: name the kill, it is the likelier cause.
   const kill = records.find((r) => r.kill !== undefined && f.start <= r.kill.at && r.kill.at <= f.end)?.kill;
   const killed = kill === undefined ? '' : `; in flight at the SIGKILL of ${kill.instance} (pid ${kill.pid}) at ${(kill.at / 1000).toFixed(1)} s`;
-  return `${(f.start / 1000).toFixed(1)}-${(f.end / 1000).toFixed(1)} s ${f.cls} ${f.kind}${f.pid === null ? '' : ` pid ${f.pid}`} [${where}${killed}]: ${f.detail.trim()}`;
+  return `${(f.start / 1000).toFixed(1)}-${(f.end / 1000).toFixed(1)} s ${f.cls} ${f.kind}${f.pid === null ? '' : ` pid ${f.pid}`} [${where}${killed}${daemonFaultNear(f, records)}]: ${f.detail.trim()}`;
+}
+
+/** Names an upgrade or controller kill the failure overlapped, with its times (seconds since load start). */
+function daemonFaultNear(f: Failure, records: readonly DeployRecord[]): string {
+  const s = (ms: number | null) => (ms === null ? '?' : (ms / 1000).toFixed(2));
+  for (const r of records) {
+    const u = r.upgrade;
+    if (u !== undefined && f.end >= u.requestedAt && f.start <= (u.oldExitedAt ?? u.servingAt ?? r.endMs)) {
+      return `; during the upgrade to generation ${u.to} (requested at ${s(u.requestedAt)} s, serving at ${s(u.servingAt)} s, generation ${u.from} gone at ${s(u.oldExitedAt)} s)`;
+    }
+    const k = r.controllerKill;
+    if (k !== undefined && f.end >= k.at && f.start <= (k.backAt ?? r.endMs)) return `; during the controller SIGKILL at ${s(k.at)} s (another answered at ${s(k.backAt)} s)`;
+  }
+  return '';
 }
 
 /** The switchyard-only figures: deploy outcomes, invariant 1, abort, failing canary and rollback timings. */
@@ -242,5 +260,13 @@ export function switchyardFigures(rec: Recorder, records: readonly DeployRecord[
       const kill = r.kill;
       return [{ pid: kill.pid, instance: kill.instance, casualties: rec.failures.filter((f) => excuse(f, [kill]) !== null).length }];
     }),
+    upgrades: records.flatMap((r) => (r.upgrade ? [upgradeFigure(r.label, r.upgrade)] : [])),
+    controllerKills: records.flatMap((r) => (r.controllerKill ? [controllerKillFigure(r.label, r.controllerKill)] : [])),
+    daemonProblems: records.flatMap((r) => [
+      ...(r.upgrade ? upgradeProblems(r.label, r.upgrade, true) : []),
+      ...(r.controllerKill ? controllerKillProblems(r.label, r.controllerKill) : []),
+      ...((r.kind === 'upgrade' || r.kind === 'rolling-upgrade') && !r.upgrade ? [`${r.label}: the upgrade did not happen`] : []),
+      ...(r.kind === 'controller-sigkill' && !r.controllerKill ? [`${r.label}: no controller was killed (${r.notes.join('; ') || r.outcome})`] : []),
+    ]),
   };
 }
