@@ -40,7 +40,7 @@ export interface CycleContext {
   admin: AdminClient;
   daemon: DaemonHandle;
   /** Milliseconds since the load started, and the load's start as a Date.now() value. */
-  now(): number;
+  now: () => number;
   startedAt: number;
 }
 
