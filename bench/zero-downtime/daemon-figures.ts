@@ -33,6 +33,8 @@ export interface ControllerKillFigure {
   backMs: number | null;
   appsBefore: number;
   appsKept: number;
+  stoppedByDeploy: number;
+  startedByDeploy: number;
 }
 
 export function upgradeFigure(label: string, u: UpgradeRecord): UpgradeFigure {
@@ -60,6 +62,8 @@ export function controllerKillFigure(label: string, k: ControllerKill): Controll
     backMs: k.backAt === null ? null : k.backAt - k.at,
     appsBefore: k.apps?.before.length ?? 0,
     appsKept: k.apps?.kept ?? 0,
+    stoppedByDeploy: k.apps?.stoppedByDeploy.length ?? 0,
+    startedByDeploy: k.apps?.startedByDeploy.length ?? 0,
   };
 }
 

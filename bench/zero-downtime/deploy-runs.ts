@@ -2,6 +2,7 @@
 // controller crash), the same app restarted naively, and PM2 cluster mode with `pm2 reload`.
 import { poll } from './admin.js';
 import { runScenario, type DeployRecord } from './cycle.js';
+import { handoversOf } from './drain-deadline.js';
 import { switchyardFigures, targetFigures } from './figures.js';
 import { onExitKill, stopping, tempDir, track } from './lifecycle.js';
 import type { Options } from './options.js';
@@ -41,7 +42,11 @@ export async function benchSwitchyard(opts: Options): Promise<TargetRun> {
       () => poll(async () => ((await daemon.admin.service('web')).standby === null ? true : undefined), 'the standby fleet to retire', 60_000, 200).then(() => undefined),
     );
     return {
-      figures: targetFigures('switchyard', load.rec, load.phases.phases, records, records.length, machine),
+      figures: targetFigures('switchyard', load.rec, load.phases.phases, records, records.length, {
+        others: machine,
+        handovers: handoversOf(records.flatMap((r) => (r.upgrade ? [r.upgrade] : []))),
+        drainMs: daemon.drainMs,
+      }),
       switchyard: switchyardFigures(load.rec, records),
       deploys: records,
       phases: load.phases.phases,

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compareApps } from './daemon-faults.js';
+import { deadlineCut } from './drain-deadline.js';
 import { excuse, percentile } from './figures.js';
 import { SseParser } from './load/sse.js';
 import { errorKind, spreadOver, type Failure } from './load/recorder.js';
@@ -92,6 +93,20 @@ describe('the figures', () => {
     assert.equal(excuse(failure({ kind: 'connection' }), kills), null, 'a failed connect is never excused');
     assert.equal(excuse(failure({ cls: 'get' }), kills), null, 'a GET can be retried');
     assert.equal(excuse(failure({ kind: 'timeout' }), kills), null, 'a kill does not excuse a timeout');
+  });
+
+  it('leaves out only an SSE stream cut when an old generation reached its drain deadline and exited, with the evidence', () => {
+    // Generation 1 seen handing over at 10 s, drain 6 s, its last process gone at 16.2 s.
+    const handovers = [{ generation: 1, servingAt: 10_000, exitedAt: 16_200 }];
+    const cut = failure({ start: 13_000, connectedAt: 13_010, end: 16_050 });
+    assert.deepEqual(deadlineCut(cut, handovers, 6000), { class: 'sse', generation: 1, connectedAt: 13_010, end: 16_050, deadlineFrom: 15_000, exitedAt: 16_200, pid: 42 });
+    assert.equal(deadlineCut(failure({ start: 13_000, connectedAt: 13_010, end: 14_000 }), handovers, 6000), null, 'cut before the deadline');
+    assert.equal(deadlineCut(failure({ start: 13_000, connectedAt: 13_010, end: 17_000 }), handovers, 6000), null, 'cut after the old generation was gone');
+    assert.equal(deadlineCut(failure({ start: 15_500, connectedAt: 15_510, end: 16_050 }), handovers, 6000), null, 'began once the deadline may have passed');
+    assert.equal(deadlineCut({ ...cut, cls: 'ws', kind: 'ws-close' }, handovers, 6000), null, 'a WebSocket is closed with 1001 and its reason, never cut');
+    assert.equal(deadlineCut({ ...cut, kind: 'connection', connectedAt: null }, handovers, 6000), null, 'a stream that never began');
+    assert.equal(deadlineCut({ ...cut, cls: 'slow' }, handovers, 6000), null, 'a request');
+    assert.equal(deadlineCut(cut, [], 6000), null, 'no upgrade');
   });
 
   it('counts a refused connect apart from other connection errors', () => {

@@ -4,6 +4,7 @@
 // (abort, failing canary, rollback). Pure.
 import type { DeployRecord } from './cycle.js';
 import type { Phase, PhaseName } from './load/phases.js';
+import { deadlineCut, type DeadlineCut, type Handover } from './drain-deadline.js';
 import { controllerKillFigure, controllerKillProblems, upgradeFigure, upgradeProblems, type ControllerKillFigure, type UpgradeFigure } from './daemon-figures.js';
 import { CLASSES, FAILURE_KINDS, emptyKinds, type ClassTotals, type ClientClass, type Failure, type FailureKind, type Recorder } from './load/recorder.js';
 import { percentile } from './stats.js';
@@ -23,6 +24,8 @@ export interface ClassFigures extends ClassTotals {
   failedTotal: number;
   /** Failures excused as in flight on an instance the bench killed with SIGKILL (by kind). */
   killed: Record<FailureKind, number>;
+  /** SSE streams an old generation closed at its drain deadline after an upgrade (the drain contract). */
+  atDeadline: number;
 }
 
 /** A failure excused by a SIGKILL, with its evidence (written to the results JSON). */
@@ -75,6 +78,8 @@ export interface TargetFigures {
   throughputBelowTarget: ClientClass[];
   /** Failures excused by a SIGKILL, each with its evidence. */
   excused: Excused[];
+  /** SSE streams closed at an old generation's drain deadline, each with its evidence. */
+  deadlineCuts: DeadlineCut[];
   /** Every counted failure, located in the timeline (first 200). */
   failureLog: string[];
 }
@@ -114,32 +119,44 @@ export function excuse(f: Failure, kills: readonly { pid: number; at: number }[]
 
 export { percentile };
 
-/** Figures of one target's run. `kills` are the SIGKILLs the bench did (switchyard only). */
+export interface FigureContext {
+  /** Other processes' CPU use, per second. */
+  others?: OthersCpu;
+  /** Switchyard's upgrades: each old generation's drain, and how long a drain may take. */
+  handovers?: readonly Handover[];
+  drainMs?: number;
+}
+
+/** Figures of one target's run. `records` hold the SIGKILLs the bench did (switchyard only). */
 export function targetFigures(
   target: string,
   rec: Recorder,
   phases: readonly Phase[],
   records: readonly DeployRecord[],
   deploys: number,
-  others?: OthersCpu,
+  { others, handovers = [], drainMs = 0 }: FigureContext = {},
 ): TargetFigures {
   const kills = records.flatMap((r) => (r.kill ? [r.kill] : []));
+  const atDeadline = (f: Failure) => deadlineCut(f, handovers, drainMs);
   const classes = CLASSES.map((cls): ClassFigures => {
     const totals = rec.totals.get(cls)!;
     const killed = emptyKinds();
     const failed = { ...totals.failed };
+    let cutAtDeadline = 0;
     for (const f of rec.failures) {
-      if (f.cls !== cls || excuse(f, kills) === null) continue;
-      killed[f.kind]++;
+      if (f.cls !== cls) continue;
+      if (excuse(f, kills) !== null) killed[f.kind]++;
+      else if (atDeadline(f) !== null) cutAtDeadline++;
+      else continue;
       failed[f.kind]--;
     }
     const failedTotal = FAILURE_KINDS.reduce((sum, k) => sum + failed[k], 0);
-    return { cls, ...totals, failed, killed, failedTotal };
+    return { cls, ...totals, failed, killed, failedTotal, atDeadline: cutAtDeadline };
   });
   const end = phases.at(-1)?.to ?? rec.now();
   const steady = windowOf(rec, phases, 'steady', end, others);
   const duringDeploys = windowOf(rec, phases, 'deploy', end, others);
-  const counted = rec.failures.filter((f) => excuse(f, kills) === null);
+  const counted = rec.failures.filter((f) => excuse(f, kills) === null && atDeadline(f) === null);
   const throughputByClass = {} as Record<ClientClass, number | null>;
   for (const cls of CLASSES) throughputByClass[cls] = steady.rps[cls] > 0 ? duringDeploys.rps[cls] / steady.rps[cls] : null;
   return {
@@ -154,6 +171,7 @@ export function targetFigures(
     throughputByClass,
     throughputBelowTarget: CLASSES.filter((cls) => (throughputByClass[cls] ?? 0) < THROUGHPUT_TARGET),
     excused: rec.failures.flatMap((f) => excuse(f, kills) ?? []),
+    deadlineCuts: rec.failures.flatMap((f) => atDeadline(f) ?? []),
     failureLog: counted.slice(0, 200).map((f) => locate(f, records)),
   };
 }

@@ -22,7 +22,7 @@ const latency = (v: number | null): string => (v === null ? '-' : v.toFixed(1));
 
 /** Failures per client class and kind for one target. */
 export function classTable(f: TargetFigures): string {
-  const head = ['class', 'sent', 'ok', 'failed', ...FAILURE_KINDS, 'injected', 'SIGKILLed', 'ws 1001'];
+  const head = ['class', 'sent', 'ok', 'failed', ...FAILURE_KINDS, 'injected', 'SIGKILLed', 'closed at drain deadline'];
   const rows = f.classes.map((c) => [
     c.cls,
     String(c.sent),
@@ -31,7 +31,7 @@ export function classTable(f: TargetFigures): string {
     ...FAILURE_KINDS.map((k) => String(c.failed[k])),
     String(c.injected),
     String(FAILURE_KINDS.reduce((sum, k) => sum + c.killed[k], 0)),
-    c.cls === 'ws' ? String(c.goingAway) : '',
+    c.cls === 'ws' ? String(c.goingAway) : c.cls === 'sse' ? String(c.atDeadline) : '',
   ]);
   return table(head, rows);
 }
@@ -68,15 +68,17 @@ export function switchyardLines(s: SwitchyardFigures): string[] {
     lines.push(`rollback right after a blue-green switch: ${r.toVersion} at 100% ${ms(r.switchMs)} after the request (asked ${ms(r.afterSwitchMs)} after the switch finished)`);
   }
   for (const k of s.kills) lines.push(`SIGKILL of ${k.instance} (pid ${k.pid}) mid-deploy: ${k.casualties} uploads/streams/sessions served by it and open at the kill failed (not replayable, invariant 5; excused with evidence, listed in the results)`);
+  const meanwhile = (x: { stoppedByDeploy: number; startedByDeploy: number }) =>
+    x.stoppedByDeploy + x.startedByDeploy > 0 ? ` (the deployment stopped ${x.stoppedByDeploy} and started ${x.startedByDeploy} meanwhile)` : '';
   for (const u of s.upgrades) {
-    const deploy = u.stoppedByDeploy + u.startedByDeploy > 0 ? ` (the deployment stopped ${u.stoppedByDeploy} and started ${u.startedByDeploy} meanwhile)` : '';
+    const deploy = meanwhile(u);
     lines.push(
       `switchyard upgrade, ${u.label}: generation ${u.from} -> ${u.to} ${u.outcome}, serving ${ms(u.durationMs)} after the request (daemon: ${ms(u.daemonMs)}), ` +
         `generation ${u.from} gone ${ms(u.oldExitMs)} later; app processes kept ${u.appsKept}/${u.appsBefore}${deploy}`,
     );
   }
   for (const k of s.controllerKills) {
-    lines.push(`controller SIGKILL, ${k.label}, at step ${k.step}: controller ${k.newPid ?? '?'} answered ${ms(k.backMs)} later; app processes kept ${k.appsKept}/${k.appsBefore}`);
+    lines.push(`controller SIGKILL, ${k.label}, at step ${k.step}: controller ${k.newPid ?? '?'} answered ${ms(k.backMs)} later; app processes kept ${k.appsKept}/${k.appsBefore}${meanwhile(k)}`);
   }
   for (const p of s.daemonProblems) lines.push(`  BROKEN: ${p}`);
   return lines;

@@ -55,6 +55,13 @@ async function main(): Promise<number> {
     const f = run.figures;
     console.log(`\n--- ${f.target}: ${f.deploys} ${f.target === 'switchyard' ? during : 'restarts'} in ${f.durationS} s ---`);
     console.log(classTable(f));
+    const ws = f.classes.find((c) => c.cls === 'ws')?.goingAway ?? 0;
+    if (ws + f.deadlineCuts.length > 0) {
+      console.log(
+        `closed by switchyard at a drain deadline (the drain contract, not failures): ${ws} WebSocket sessions with 1001 "switchyard: drain deadline"` +
+          `, ${f.deadlineCuts.length} SSE streams by an old generation as it reached its deadline and exited (each with its evidence in the results)`,
+      );
+    }
     for (const line of windowLines(f, f.target === 'switchyard' ? during : 'restarts')) console.log(line);
     if (run.switchyard) for (const line of switchyardLines(run.switchyard)) console.log(line);
     if (run.upgradeRun) for (const line of upgradeRunLines(run.upgradeRun, DRAIN_MS)) console.log(line);

@@ -71,7 +71,7 @@ export function failedSoFar(load: Load): number {
 
 export function baselineRun(name: string, load: Load, count: number, machine: MachineLoad, appsKept?: AppsKept): TargetRun {
   return {
-    figures: targetFigures(name, load.rec, load.phases.phases, [], count, machine),
+    figures: targetFigures(name, load.rec, load.phases.phases, [], count, { others: machine }),
     appsKept,
     deploys: load.phases.phases.filter((p) => p.phase === 'deploy'),
     phases: load.phases.phases,

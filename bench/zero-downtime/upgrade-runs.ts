@@ -3,6 +3,7 @@
 // the daemon (SIGTERM, then `up` again), which stops and starts the apps and refuses connections meanwhile.
 import { ProcessCount, upgrade, type UpgradeRecord } from './daemon-faults.js';
 import { upgradeRunFigures } from './daemon-figures.js';
+import { handoversOf } from './drain-deadline.js';
 import { targetFigures } from './figures.js';
 import { onExitKill, stopping, tempDir, track } from './lifecycle.js';
 import type { Options } from './options.js';
@@ -45,7 +46,7 @@ export async function benchUpgrades(opts: Options, count: number): Promise<Targe
       },
     );
     return {
-      figures: targetFigures('switchyard', load.rec, load.phases.phases, [], result.records.length, machine),
+      figures: targetFigures('switchyard', load.rec, load.phases.phases, [], result.records.length, { others: machine, handovers: handoversOf(result.records), drainMs: daemon.drainMs }),
       upgradeRun: upgradeRunFigures(result.records, result.samples),
       deploys: result.records,
       phases: load.phases.phases,
