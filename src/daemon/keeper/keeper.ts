@@ -231,7 +231,8 @@ export class Keeper {
     this.stopping = (async () => {
       this.listeners.close();
       this.lock.close();
-      await Promise.all([...this.workers.values()].map((slot) => this.stopChild(slot.child, { t: 'stop', drainMs, mode: 'handover' }, drainMs + 10_000)));
+      // A request begun on an old connection after the hand-over gets a drain timeout of its own (proxy.ts CloseMode).
+      await Promise.all([...this.workers.values()].map((slot) => this.stopChild(slot.child, { t: 'stop', drainMs, mode: 'handover' }, 2 * drainMs + 10_000)));
     })();
     await this.stopping;
     this.options.log.info({ generation: this.generation }, 'drained after the upgrade; this generation exits');
