@@ -66,7 +66,7 @@ export interface ControllerKill {
 
 const VIEW_TIMEOUT_MS = 2000;
 const FOLLOW_MS = 150_000;
-/** The old generation exits once drained; beyond its drain timeout, this is the margin it gets. */
+/** The old generation exits once drained; beyond its drain timeouts, this is the margin it gets. */
 const EXIT_MARGIN_MS = 15_000;
 
 /**
@@ -119,7 +119,8 @@ export async function oldGenerationGone(d: DaemonHandle, generation: number, now
   return poll(
     async () => (d.processes().switchyard.some((p) => p.generation !== null && p.generation <= generation) ? undefined : now()),
     `generation ${generation} to exit after its drain`,
-    d.drainMs + EXIT_MARGIN_MS,
+    // What was in flight at the hand-over drains for one drain timeout; a request begun after it, another.
+    2 * d.drainMs + EXIT_MARGIN_MS,
     100,
   );
 }

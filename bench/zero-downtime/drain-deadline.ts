@@ -2,8 +2,10 @@
 // request, until its drain deadline; then it closes what is left (WebSockets with 1001 and switchyard's
 // reason, which the client sees; an SSE stream by ending the connection) and exits. That is the drain
 // contract: a stream the old generation closed at its deadline is not a failure, but only with the
-// evidence that it was that: an SSE stream whose answer had begun, cut within the moment the old
-// generation reached its deadline and exited. Pure.
+// evidence that it was that: an SSE stream whose answer had begun before the hand-over, cut within the
+// moment the old generation reached its deadline and exited. A stream the old generation began after
+// the hand-over (a kept-alive connection's next request) has a drain timeout of its own, so a cut of
+// it is a failure. Pure.
 import type { UpgradeRecord } from './daemon-faults.js';
 import type { Failure } from './load/recorder.js';
 
@@ -37,14 +39,15 @@ export function handoversOf(upgrades: readonly UpgradeRecord[]): Handover[] {
 }
 
 /**
- * The evidence that an SSE stream was closed by an old generation at its drain deadline, or null: cut
- * (its answer had begun) between the earliest that deadline can have been and the old generation's exit.
+ * The evidence that an SSE stream was closed by an old generation at its drain deadline, or null: open
+ * before the bench saw the new generation serving (the hand-over comes first), and cut between the
+ * earliest that deadline can have been and the old generation's exit.
  */
 export function deadlineCut(f: Failure, handovers: readonly Handover[], drainMs: number): DeadlineCut | null {
   if (f.cls !== 'sse' || f.kind !== 'truncated' || f.connectedAt === null) return null;
   for (const h of handovers) {
     const deadlineFrom = h.servingAt + drainMs - HANDOVER_SEEN_SLACK_MS;
-    if (f.connectedAt < deadlineFrom && f.end >= deadlineFrom && f.end <= h.exitedAt + EXIT_SEEN_SLACK_MS) {
+    if (f.connectedAt < h.servingAt && f.end >= deadlineFrom && f.end <= h.exitedAt + EXIT_SEEN_SLACK_MS) {
       return { class: 'sse', generation: h.generation, connectedAt: f.connectedAt, end: f.end, deadlineFrom, exitedAt: h.exitedAt, pid: f.pid };
     }
   }

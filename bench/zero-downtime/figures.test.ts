@@ -95,13 +95,15 @@ describe('the figures', () => {
     assert.equal(excuse(failure({ kind: 'timeout' }), kills), null, 'a kill does not excuse a timeout');
   });
 
-  it('leaves out only an SSE stream cut when an old generation reached its drain deadline and exited, with the evidence', () => {
+  it('leaves out only an SSE stream open at the hand-over and cut when the old generation reached its drain deadline and exited, with the evidence', () => {
     // Generation 1 seen handing over at 10 s, drain 6 s, its last process gone at 16.2 s.
     const handovers = [{ generation: 1, servingAt: 10_000, exitedAt: 16_200 }];
-    const cut = failure({ start: 13_000, connectedAt: 13_010, end: 16_050 });
-    assert.deepEqual(deadlineCut(cut, handovers, 6000), { class: 'sse', generation: 1, connectedAt: 13_010, end: 16_050, deadlineFrom: 15_000, exitedAt: 16_200, pid: 42 });
-    assert.equal(deadlineCut(failure({ start: 13_000, connectedAt: 13_010, end: 14_000 }), handovers, 6000), null, 'cut before the deadline');
-    assert.equal(deadlineCut(failure({ start: 13_000, connectedAt: 13_010, end: 17_000 }), handovers, 6000), null, 'cut after the old generation was gone');
+    const cut = failure({ start: 9_000, connectedAt: 9_010, end: 16_050 });
+    assert.deepEqual(deadlineCut(cut, handovers, 6000), { class: 'sse', generation: 1, connectedAt: 9_010, end: 16_050, deadlineFrom: 15_000, exitedAt: 16_200, pid: 42 });
+    assert.equal(deadlineCut(failure({ start: 9_000, connectedAt: 9_010, end: 14_000 }), handovers, 6000), null, 'cut before the deadline');
+    assert.equal(deadlineCut(failure({ start: 9_000, connectedAt: 9_010, end: 17_000 }), handovers, 6000), null, 'cut after the old generation was gone');
+    // Begun on an old connection after the hand-over, a stream has a drain timeout of its own: never excused.
+    assert.equal(deadlineCut(failure({ start: 13_000, connectedAt: 13_010, end: 16_050 }), handovers, 6000), null, 'began after the hand-over');
     assert.equal(deadlineCut(failure({ start: 15_500, connectedAt: 15_510, end: 16_050 }), handovers, 6000), null, 'began once the deadline may have passed');
     assert.equal(deadlineCut({ ...cut, cls: 'ws', kind: 'ws-close' }, handovers, 6000), null, 'a WebSocket is closed with 1001 and its reason, never cut');
     assert.equal(deadlineCut({ ...cut, kind: 'connection', connectedAt: null }, handovers, 6000), null, 'a stream that never began');

@@ -35,7 +35,12 @@ async function main(): Promise<number> {
       `${m.slowWorkers} slow requests (${m.slowMs[0] / 1000}-${m.slowMs[1] / 1000} s), ${m.sseWorkers} SSE streams (${m.sseSeconds[0]}-${m.sseSeconds[1]} s), ` +
       `${m.wsWorkers} WebSocket sessions (${m.wsSessionMs[0] / 1000}-${m.wsSessionMs[1] / 1000} s) at a time`,
   );
-  if (upgrades !== null) console.log(`drain timeout ${DRAIN_MS / 1000} s: each old generation drains at most that long (WebSockets still open then get 1001)`);
+  if (upgrades !== null) {
+    console.log(
+      `drain timeout ${DRAIN_MS / 1000} s: what an old generation serves at the hand-over drains at most that long (WebSockets still open then get 1001); ` +
+        'a request it begins after it (a kept-alive connection\'s next, answered with Connection: close) gets as long again',
+    );
+  }
 
   const runs: Partial<Record<TargetName, TargetRun>> = {};
   let pm2: Pm2Install | undefined;
