@@ -141,6 +141,8 @@ server.on('upgrade', (req, socket, head) => {
     setTimeout(() => socket.destroy(), 1000).unref();
   };
   sockets.set(socket, close);
+  // The peer ending its side (its close frame and FIN) ends the session for the count.
+  socket.on('end', () => sockets.delete(socket));
   socket.on('close', () => {
     sockets.delete(socket);
   });
@@ -154,7 +156,9 @@ server.on('upgrade', (req, socket, head) => {
       if (frame === 'too-big') return close(1009);
       buffer = buffer.subarray(frame.length);
       if (frame.opcode === 0x8) {
-        // Answer a close with the same code (or 1000), then end.
+        // Answer a close with the same code (or 1000), then end. With both close frames sent the
+        // WebSocket is closed (RFC 6455 7.1.4), whenever the TCP connection under it goes.
+        sockets.delete(socket);
         const code = frame.payload.length >= 2 ? frame.payload.readUInt16BE(0) : 1000;
         if (!session.closeSent) close(code === 1005 || code === 1006 ? 1000 : code);
         socket.end();
@@ -223,8 +227,12 @@ function closeWebSocketsWhenIdle() {
   for (const close of sockets.values()) close(1001);
 }
 
-// Graceful stop on SIGTERM: finish in-flight requests, then close WebSockets with 1001, then exit.
-process.on('SIGTERM', () => {
+// Graceful stop on SIGTERM: finish in-flight requests, then close WebSockets with 1001, then exit. The stop
+// begins once the events that came with the signal are handled: a WebSocket the proxy closed just before
+// it sent SIGTERM may sit, read but not yet handled, in the same batch, and is not open any more.
+process.on('SIGTERM', () => setImmediate(stop));
+
+function stop() {
   if (lifecycle.sigtermAt === null) {
     lifecycle.sigtermAt = Date.now();
     // Health checks in flight are not traffic.
@@ -236,7 +244,7 @@ process.on('SIGTERM', () => {
   server.close(() => process.exit(0));
   server.closeIdleConnections();
   closeWebSocketsWhenIdle();
-});
+}
 
 if (env.LIFECYCLE_FILE) {
   process.on('exit', () => appendFileSync(env.LIFECYCLE_FILE, `${JSON.stringify(lifecycle)}\n`));

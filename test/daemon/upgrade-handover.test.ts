@@ -147,7 +147,7 @@ describe('a deployment while the old generation drains after an upgrade', () => 
       assert.equal(closed.code, 1001);
       assert.equal(closed.reason, DRAIN_CLOSE_REASON, 'closed by switchyard, not by the app told to stop while it still served the socket');
       const v1 = await waitFor(() => lifecycles(s).find((l) => l.version === 'v1'), { timeout: 30_000, message: 'v1 to exit' });
-      assert.equal(v1.webSocketsAtSigterm, 0, 'v1 got SIGTERM only once no WebSocket was open on it');
+      assert.equal(v1.webSocketsAtSigterm, 0, `v1 got SIGTERM only once no WebSocket was open on it: ${JSON.stringify({ v1, closed, handedOverAt })}`);
       assert.ok(v1.sigtermAt! >= closed.at - 50, 'SIGTERM came after the old generation closed the WebSocket');
       await waitFor(async () => (await api<{ state: string }>(s, 'GET', `/api/v1/deployments/${deploy.body.id}`)).body.state === 'succeeded', {
         timeout: 30_000,
