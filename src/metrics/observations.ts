@@ -7,6 +7,7 @@ import type { Exchange } from '../proxy/exchange.js';
 import type { ExchangeObserver } from '../proxy/proxy-context.js';
 import { binOf } from './latency-bins.js';
 import { bucketOf, LATENCY_BUCKETS } from './latency-histogram.js';
+import type { LoopSample } from './loop-health.js';
 
 /** One second of one series (a release of a service, or one instance). */
 export interface SecondSample {
@@ -41,6 +42,8 @@ export interface InstanceSample {
 export interface ObservationBatch {
   releases: ReleaseSample[];
   instances: InstanceSample[];
+  /** The worker's event-loop delay and GC pauses over the same second. */
+  loop?: LoopSample;
 }
 
 class SecondCounts {

@@ -2,6 +2,7 @@
 // controller sent (through the keeper), acknowledges each table, drains endpoints when asked, and ships
 // what it saw every second. It never reads the store and never waits for the controller on a request.
 import type { AddressInfo } from 'node:net';
+import { LoopMonitor } from '../../metrics/loop-health.js';
 import { ObservationBuffer } from '../../metrics/observations.js';
 import { AccessLog, combineObservers, createAccessLogger } from '../../proxy/access-log.js';
 import type { DrainReport } from '../../proxy/drain.js';
@@ -16,6 +17,7 @@ export class ProxyWorker {
   private proxy: Proxy | null = null;
   private accessLog: AccessLog | null = null;
   private readonly observations = new ObservationBuffer();
+  private loop: LoopMonitor | null = null;
   private ejections: EjectionNote[] = [];
   private startMessage: WorkerStart | null = null;
   private listening: Promise<AddressInfo[]> | null = null;
@@ -34,6 +36,7 @@ export class ProxyWorker {
       case 'start':
         this.startMessage = message;
         process.title = `switchyard proxy ${message.index} (generation ${message.generation})`;
+        this.loop ??= new LoopMonitor(`proxy-${message.index}`);
         if (message.tls !== null) this.tls = message.tls.snapshot;
         if (message.table !== null) this.install(message.table);
         return;
@@ -59,6 +62,7 @@ export class ProxyWorker {
         await this.proxy.close(drainMs, mode);
       }
       this.ship();
+      this.loop?.stop();
       this.accessLog?.flush();
       this.exit(0);
     })();
@@ -142,6 +146,8 @@ export class ProxyWorker {
       if (delta > 0) handshakeFailures[listener] = delta;
     }
     this.shippedHandshakeFailures = failures;
-    this.send({ t: 'observations', batch: this.observations.take(), endpoints, ejections, handshakeFailures });
+    const batch = this.observations.take();
+    if (this.loop !== null) batch.loop = this.loop.take();
+    this.send({ t: 'observations', batch, endpoints, ejections, handshakeFailures });
   }
 }
