@@ -16,6 +16,8 @@ export type AccessLogMode = 'off' | 'file' | 'default';
 
 /** Enough for the idle-clients memory figure (10,000 keep-alive connections) on every proxy. */
 export const MAX_CONNECTIONS = 20_000;
+/** HAProxy needs two descriptors per connection and refuses to start above the hard limit (often 20,000). */
+const HAPROXY_MAX_CONNECTIONS = 9900;
 /** Idle client keep-alive: nginx's default, so idle clients stay connected as long everywhere. */
 const KEEP_ALIVE_S = 75;
 
@@ -62,7 +64,7 @@ http {
 export function haproxyConfig(ports: ProxyPorts): string {
   return `global
   nbthread 1
-  maxconn ${MAX_CONNECTIONS + 100}
+  maxconn ${HAPROXY_MAX_CONNECTIONS}
 
 defaults
   mode http

@@ -59,7 +59,7 @@ describe('bench report', () => {
   it('says when a proxy was not saturated at full load, so its rps is only a floor', () => {
     const [nginx] = summarize([run('nginx', 0, 20_000, 25, { cpuUtilisation: 0.7 })], ['nginx']);
     assert.equal(nginx?.saturated, false);
-    const table = formatTable([nginx!]);
+    const table = formatTable([nginx]);
     assert.match(table, /70%\*/);
     assert.match(table, /nginx used 70% of a core: not saturated/);
     const [paced] = summarize([run('nginx', 0, 5000, 25, { cpuUtilisation: 0.2, offeredRate: 5000 })], ['nginx']);
