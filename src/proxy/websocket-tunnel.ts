@@ -23,6 +23,7 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
   release: ReleaseRoute | null = null;
   endpoint: Endpoint | null = null;
   readonly triedEndpoints = null;
+  cookie: string | undefined = undefined;
 
   /** A WebSocket handshake keeps its assignment for the session; it sets no cookies. */
   addSetCookie(): void {}
@@ -52,6 +53,7 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
     const url = req.url ?? '/';
     const head = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress ?? '', forwardedProto(req.socket), false, ctx.releaseHeader);
     if (head.badRequest !== null || req.headers.host === undefined) return this.reject('bad_request');
+    this.cookie = head.cookie;
     const service = ctx.table.match(req.headers.host, url);
     if (service === undefined) return this.reject('no_route');
     this.service = service;

@@ -73,14 +73,15 @@ describe('/metrics', { timeout: 60_000 }, () => {
   });
 
   it('exposes the event-loop delay and GC pauses of the controller and of each proxy worker as histograms', async () => {
-    // Workers ship once a second: poll until the proxy's first sample has been merged.
+    // Workers ship once a second, the controller samples itself once a second: poll until both are in.
     const text = await waitFor(
       async () => {
         const res = await request(`${daemon.adminUrl}/metrics`, { reset: true });
         const body = await res.body.text();
-        return /^switchyard_event_loop_delay_seconds_count\{process="proxy-1"\} [1-9]/m.test(body) ? body : undefined;
+        const sampled = (process: string) => new RegExp(`^switchyard_event_loop_delay_seconds_count\\{process="${process}"\\} [1-9]`, 'm').test(body);
+        return sampled('proxy-1') && sampled('controller') ? body : undefined;
       },
-      { timeout: 10_000, interval: 200, message: 'a loop-delay sample from proxy 1' },
+      { timeout: 10_000, interval: 200, message: 'loop-delay samples from proxy 1 and the controller' },
     );
     for (const process of ['proxy-1', 'controller']) {
       const buckets = [...text.matchAll(new RegExp(`^switchyard_event_loop_delay_seconds_bucket\\{process="${process}",le="([^"]+)"\\} (\\d+)`, 'gm'))];

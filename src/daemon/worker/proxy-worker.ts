@@ -4,7 +4,7 @@
 import type { AddressInfo } from 'node:net';
 import { LoopMonitor } from '../../metrics/loop-health.js';
 import { ObservationBuffer } from '../../metrics/observations.js';
-import { AccessLog, combineObservers, createAccessLogger } from '../../proxy/access-log.js';
+import { AccessLog, combineObservers, openAccessLog } from '../../proxy/access-log.js';
 import type { DrainReport } from '../../proxy/drain.js';
 import type { TlsSnapshot } from '../../proxy/edge/tls-snapshot.js';
 import type { ExchangeObserver } from '../../proxy/proxy-context.js';
@@ -63,7 +63,7 @@ export class ProxyWorker {
       }
       this.ship();
       this.loop?.stop();
-      this.accessLog?.flush();
+      await this.accessLog?.close();
       this.exit(0);
     })();
     return this.stopping;
@@ -99,7 +99,7 @@ export class ProxyWorker {
     const { settings } = table;
     const observers: ExchangeObserver[] = [this.observations];
     if (settings.accessLog.enabled) {
-      this.accessLog = new AccessLog(createAccessLogger(settings.accessLog.destination));
+      this.accessLog = new AccessLog(openAccessLog(settings.accessLog.destination));
       observers.push(this.accessLog);
     }
     return new Proxy({
