@@ -83,10 +83,23 @@ export class RequestMetrics implements ExchangeObserver {
     series.add(sample);
   }
 
-  /** Forgets instances that have seen no request for the whole window (they are long gone). */
-  prune(nowSecond: number): void {
+  /**
+   * Forgets instances that have seen no request for the whole window (they are long gone), and the
+   * series of releases that left the routing table (`routed` says which are in it) and have seen no
+   * request for the whole window either: their counters, windows and histogram go with them, so a
+   * long-running daemon does not keep every version it ever ran. A release still routed is kept even
+   * when idle (its counters must stay monotonic for Prometheus).
+   */
+  prune(nowSecond: number, routed: (service: string, release: string) => boolean = () => true): void {
+    const stale = nowSecond - WINDOW_SECONDS;
     for (const [id, window] of this.instances) {
-      if (window.lastSecond < nowSecond - WINDOW_SECONDS) this.instances.delete(id);
+      if (window.lastSecond < stale) this.instances.delete(id);
+    }
+    for (const [service, releases] of this.series) {
+      for (const [release, series] of releases) {
+        if (series.window.lastSecond < stale && !routed(service, release)) releases.delete(release);
+      }
+      if (releases.size === 0) this.series.delete(service);
     }
   }
 

@@ -272,6 +272,12 @@ export class ControlPlane {
     }
   }
 
+  /** Metric series of releases no longer routed (and quiet for the whole window) go with their release. */
+  private pruneMetrics(): void {
+    const routed = new Set(this.controller.publishedTable().services.flatMap((s) => s.releases.map((r) => `${s.name}\0${r.name}`)));
+    this.metrics.prune(Math.floor(Date.now() / 1000), (service, release) => routed.has(`${service}\0${release}`));
+  }
+
   private async serveAdmin(): Promise<void> {
     const { config } = this;
     const { start } = this.options;
@@ -280,7 +286,7 @@ export class ControlPlane {
       this.controller.serviceNames().map((name) => [name, this.controller.activeRun(name)?.row.state ?? 'idle'] as [string, string]),
     );
     registerTlsMetrics(registry, { certificates: () => this.certificates.views(), handshakeFailures: () => this.handshakeFailures });
-    this.pruneTimer = setInterval(() => this.metrics.prune(Math.floor(Date.now() / 1000)), 60_000);
+    this.pruneTimer = setInterval(() => this.pruneMetrics(), 60_000);
     this.pruneTimer.unref();
     const monitor = new LoopMonitor('controller');
     this.loop = { monitor, timer: setInterval(() => this.metrics.addLoop(monitor.take()), 1000).unref() };
