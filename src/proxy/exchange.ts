@@ -2,9 +2,11 @@
 // response down with backpressure, retry only when it is safe (invariant 5), and report the outcome.
 // It is its own undici dispatch handler, so a request allocates one object for all of that.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { BodyLimit } from './body-limit.js';
-import { recordFailure, recordSuccess } from '../health/outlier.js';
+import { recordSuccess } from '../health/outlier.js';
+import { chargeFailure, mayRetry, serviceForRetry } from './attempts.js';
 import { chooseEndpoint, type Routed } from './choose-endpoint.js';
 import { readCookie, setCookieValue } from './cookies.js';
 import type { Cuttable, Endpoint } from './endpoint.js';
@@ -27,9 +29,14 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** The exchange a response belongs to, kept on it so one shared 'close' listener serves every request. */
 const EXCHANGE = Symbol('switchyard.exchange');
 type ExchangeResponse = ServerResponse & { [EXCHANGE]?: Exchange };
+type ExchangeRequest = IncomingMessage & { [EXCHANGE]?: Exchange };
 
 function onResponseClose(this: ExchangeResponse): void {
   this[EXCHANGE]?.onClientClose();
+}
+
+function onRequestClose(this: ExchangeRequest): void {
+  this[EXCHANGE]?.onRequestClose();
 }
 
 /**
@@ -53,6 +60,8 @@ export class Exchange implements UpstreamHandler, UpstreamRequest, Cuttable, Rou
   durationMs = 0;
   /** Set when a drain deadline closed this exchange. */
   wasCut = false;
+  /** Set while this exchange listens to its client socket's 'close'. */
+  private onSocketClose: (() => void) | null = null;
 
   /** Host as the client sent it (null before the head was read), and its Cookie header. */
   host: string | undefined = undefined;
@@ -261,17 +270,16 @@ export class Exchange implements UpstreamHandler, UpstreamRequest, Cuttable, Rou
       this.res.destroy();
       return this.finish();
     }
-    if (this.mayRetry(failure)) {
+    const idempotent = IDEMPOTENT.has(this.req.method ?? '') && !this.hasBody;
+    if (mayRetry(this.service!, this.retries, failure, !this.connected, idempotent)) {
       this.ctx.observer.onAttemptFailed?.(this, endpoint, this.release?.name ?? '', failure);
       // What the client finally gets is recorded at the end; this attempt's failure is recorded now.
       this.failure = null;
       (this.tried ??= []).push(endpoint);
       this.retries++;
-      // A retry is a new routing decision: it takes the current table (each attempt sees one table,
-      // invariant 6). The table this request started with may predate a swap that brought the
-      // instances able to answer it, e.g. a rolling step while a slow request was in flight.
-      const current = this.ctx.table.services.get(this.service!.name);
-      if (current !== undefined && current !== this.service) {
+      // Each attempt sees one table (invariant 6): the current one.
+      const current = serviceForRetry(this.ctx, this.service!);
+      if (current !== this.service) {
         this.service = current;
         this.release = null;
       }
@@ -280,27 +288,32 @@ export class Exchange implements UpstreamHandler, UpstreamRequest, Cuttable, Rou
     this.respondError(errorCodeFor(failure, err), this.hasUnreadBody());
   }
 
-  /** Invariant 5: never replay a request that may have reached an app, unless it is idempotent. */
-  private mayRetry(failure: UpstreamFailure): boolean {
-    const service = this.service!;
-    if (this.retries >= service.policy.retries) return false;
-    const neverSent = !this.connected && failure === 'connect';
-    const idempotentRetry = IDEMPOTENT.has(this.req.method ?? '') && !this.hasBody;
-    if (!neverSent && !idempotentRetry) return false;
-    return service.retryBudget.tryRetry(Date.now());
-  }
-
   private recordUpstreamFailure(): void {
-    const endpoint = this.endpoint!;
-    const peers = this.release?.endpoints ?? [endpoint];
-    const ejectedFor = recordFailure(endpoint, peers, this.service!.policy.outlier, Date.now());
-    if (ejectedFor > 0) this.ctx.events.onEjected(this.service!.name, endpoint, ejectedFor);
+    chargeFailure(this.ctx, this.service!, this.release, this.endpoint!);
   }
 
-  /** The response's 'close' tells that the client went away or the response was sent: one shared listener. */
+  /**
+   * The client can go away by three events, and Node emits only some of them for a pipelined request
+   * whose response waits behind an earlier one: its request's `close` (with an error) if its body was
+   * still unread, else only the socket's `close`; the response's `close` comes only for the response
+   * on the wire. Whichever tells first ends the exchange, so nothing stays in flight for a client
+   * that is gone. Request and response share one listener each; only the socket needs its own.
+   */
   private watchClient(): void {
     (this.res as ExchangeResponse)[EXCHANGE] = this;
+    (this.req as ExchangeRequest)[EXCHANGE] = this;
     this.res.on('close', onResponseClose);
+    this.req.on('close', onRequestClose);
+  }
+
+  onRequestClose(): void {
+    if (this.finished) return;
+    // Node may already have detached the socket (null at run time, whatever its type says).
+    const socket = this.req.socket as Socket | null;
+    if (socket === null || socket.destroyed) return this.onClientClose();
+    // The body was read whole; the client may still leave before its response is sent.
+    this.onSocketClose = () => this.onClientClose();
+    socket.once('close', this.onSocketClose);
   }
 
   onClientClose(): void {
@@ -366,6 +379,7 @@ export class Exchange implements UpstreamHandler, UpstreamRequest, Cuttable, Rou
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    if (this.onSocketClose !== null) (this.req.socket as Socket | null)?.off('close', this.onSocketClose);
     this.endedAt = performance.now();
     this.durationMs = this.endedAt - this.startedAt;
     this.ctx.observer.onExchangeEnd(this);
