@@ -1,6 +1,10 @@
 // A small client for the admin API routes the bench drives (DESIGN.md, "Admin API"): deploy, read a
-// deployment or a service, pause, abort, rollback. Every call has a timeout.
+// deployment or a service, pause, abort, rollback; the daemon's processes and its upgrade. Every call
+// has a timeout.
 import { request } from 'undici';
+import type { DaemonView, UpgradeView } from '../../src/api/daemon-view.js';
+
+export type { DaemonView, UpgradeView };
 
 export interface InstanceView {
   id: string;
@@ -61,17 +65,26 @@ export class AdminClient {
     return this.call('GET', `/api/v1/services/${name}`);
   }
 
+  daemon(timeoutMs?: number): Promise<DaemonView> {
+    return this.call('GET', '/api/v1/daemon', undefined, 200, timeoutMs);
+  }
+
+  /** Asks for a switchyard upgrade (202 once the keeper started the next generation). */
+  upgrade(): Promise<{ message: string; upgrade: UpgradeView }> {
+    return this.call('POST', '/api/v1/daemon/upgrade', {}, 202);
+  }
+
   action(service: string, verb: 'pause' | 'abort' | 'rollback' | 'promote' | 'resume'): Promise<DeploymentView> {
     return this.call('POST', `/api/v1/services/${service}/${verb}`, {});
   }
 
-  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown, expect = 200): Promise<T> {
+  private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown, expect = 200, timeoutMs = 10_000): Promise<T> {
     const res = await request(`${this.base}${path}`, {
       method,
       body: body === undefined ? undefined : JSON.stringify(body),
       headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      headersTimeout: 10_000,
-      bodyTimeout: 10_000,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
       // No kept-alive admin connection may hold up the daemon's graceful stop at the end.
       reset: true,
     });

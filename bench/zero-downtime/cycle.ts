@@ -1,6 +1,8 @@
 // Runs the deploy schedule against a running switchyard through its admin API: each scenario's
-// deployment, its fault (SIGKILL, pause + abort, rollback after a switch), and what it recorded.
+// deployment, its fault (SIGKILL of an app or of the controller, an upgrade of switchyard, pause +
+// abort, rollback after a switch), and what it recorded.
 import { FINAL_STATES, poll, type AdminClient, type DeploymentView, type ServiceView } from './admin.js';
+import { killController, upgrade, type ControllerKill, type DaemonHandle, type DeployVersions, type UpgradeRecord } from './daemon-faults.js';
 import { describeScenario, type Scenario, type ScenarioKind } from './scenarios.js';
 
 const SERVICE = 'web';
@@ -27,13 +29,18 @@ export interface DeployRecord {
   abort?: { at: number; apiStableAt: number; canaryVersion: string };
   /** rollback: how long after the blue-green switch it was asked for, and when traffic had moved. */
   rollback?: { afterSwitchMs: number | null; at: number; apiSwitchedAt: number; toVersion: string };
+  /** upgrade, rolling-upgrade: switchyard's own upgrade. */
+  upgrade?: UpgradeRecord;
+  /** controller-sigkill: the controller process killed at a step. */
+  controllerKill?: ControllerKill;
   notes: string[];
 }
 
 export interface CycleContext {
   admin: AdminClient;
+  daemon: DaemonHandle;
   /** Milliseconds since the load started, and the load's start as a Date.now() value. */
-  now(): number;
+  now: () => number;
   startedAt: number;
 }
 
@@ -43,7 +50,7 @@ export async function runScenario(ctx: CycleContext, s: Scenario, previous: Depl
     index: s.index,
     kind: s.kind,
     label: describeScenario(s),
-    strategy: s.strategy,
+    strategy: s.strategy ?? 'none',
     version: s.version,
     expect: s.expect,
     outcome: 'pending',
@@ -55,10 +62,19 @@ export async function runScenario(ctx: CycleContext, s: Scenario, previous: Depl
     notes: [],
   };
   try {
-    const created = s.kind === 'rollback' ? await startRollback(ctx, record, previous) : await ctx.admin.deploy(SERVICE, { version: s.version!, strategy: s.strategy, env: s.env });
+    if (s.kind === 'upgrade') {
+      record.upgrade = await upgrade(ctx.daemon, ctx.now);
+      record.outcome = record.upgrade.outcome === 'succeeded' ? 'upgraded' : record.upgrade.outcome;
+      record.endMs = ctx.now();
+      return record;
+    }
+    const versions: DeployVersions = { from: (await ctx.admin.service(SERVICE)).stable?.version ?? null, to: s.version };
+    const created = s.kind === 'rollback' ? await startRollback(ctx, record, previous) : await ctx.admin.deploy(SERVICE, { version: s.version!, strategy: s.strategy!, env: s.env });
     record.deploymentId = created.id;
     if (s.kind === 'rolling-sigkill') await killMidDeploy(ctx, record, created.id);
     if (s.kind === 'canary-abort') await pauseThenAbort(ctx, record, created.id, s.version!);
+    if (s.kind === 'rolling-upgrade') await upgradeMidDeploy(ctx, record, created.id, versions);
+    if (s.kind === 'controller-sigkill') await killControllerAtStop(ctx, record, created.id, versions);
     const final = await waitFinal(ctx.admin, created.id);
     record.outcome = final.state;
     record.reason = final.reason;
@@ -89,22 +105,48 @@ async function settle(admin: AdminClient, record: DeployRecord): Promise<void> {
   }
 }
 
-/** SIGKILL one in-rotation instance of the stable release once the first new instance serves. */
-async function killMidDeploy(ctx: CycleContext, record: DeployRecord, id: number): Promise<void> {
-  const victim = await poll(async () => {
+/** Waits until the first new instance serves; the view then, or 'over' when the deployment ended first. */
+function firstNewInstanceServing(ctx: CycleContext, id: number): Promise<ServiceView | 'over'> {
+  return poll(async () => {
     const view = await ctx.admin.service(SERVICE);
     if (view.deployment?.id !== id) return 'over' as const;
     const target = view.releases.find((r) => r.role === 'target');
-    if (!target?.instances.some((i) => i.state === 'ready' && i.inRotation)) return undefined;
-    const stable = view.releases.find((r) => r.role === 'stable');
-    return stable?.instances.find((i) => i.inRotation && i.state === 'ready' && i.pid !== null) ?? 'none';
+    return target?.instances.some((i) => i.state === 'ready' && i.inRotation) ? view : undefined;
   }, 'a new instance in rotation', DEPLOY_TIMEOUT_MS, 50);
+}
+
+/** SIGKILL one in-rotation instance of the stable release once the first new instance serves. */
+async function killMidDeploy(ctx: CycleContext, record: DeployRecord, id: number): Promise<void> {
+  const view = await firstNewInstanceServing(ctx, id);
+  const stable = view === 'over' ? undefined : view.releases.find((r) => r.role === 'stable');
+  const victim = view === 'over' ? 'over' : (stable?.instances.find((i) => i.inRotation && i.state === 'ready' && i.pid !== null) ?? 'none');
   if (victim === 'over' || victim === 'none') {
     record.notes.push(victim === 'over' ? 'the deployment ended before an instance could be killed' : 'no stable instance in rotation to kill');
     return;
   }
   process.kill(victim.pid!, 'SIGKILL');
   record.kill = { pid: victim.pid!, instance: victim.id, at: ctx.now() };
+}
+
+/** Upgrades switchyard once the first new instance serves: the next generation resumes the deployment. */
+async function upgradeMidDeploy(ctx: CycleContext, record: DeployRecord, id: number, versions: DeployVersions): Promise<void> {
+  if ((await firstNewInstanceServing(ctx, id)) === 'over') record.notes.push('the deployment ended before the upgrade: it ran between deploys');
+  record.upgrade = await upgrade(ctx.daemon, ctx.now, versions);
+}
+
+/** SIGKILLs the controller while a stop step runs (an old instance draining); another takes over. */
+async function killControllerAtStop(ctx: CycleContext, record: DeployRecord, id: number, versions: DeployVersions): Promise<void> {
+  const step = await poll(async () => {
+    const view = await ctx.admin.deployment(id);
+    if (FINAL_STATES.includes(view.state)) return 'over';
+    const running = view.steps.find((st) => st.state === 'running' && st.kind === 'stop');
+    return running === undefined ? undefined : `${running.index} ${running.kind}: ${running.description}`;
+  }, 'a stop step to run', DEPLOY_TIMEOUT_MS, 25);
+  if (step === 'over') {
+    record.notes.push('the deployment ended before a stop step was seen running: no controller was killed');
+    return;
+  }
+  record.controllerKill = await killController(ctx.daemon, ctx.now, step, versions);
 }
 
 /** Waits for the canary's first step, pauses it, then aborts and times the way back to stable. */

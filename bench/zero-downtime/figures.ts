@@ -4,7 +4,10 @@
 // (abort, failing canary, rollback). Pure.
 import type { DeployRecord } from './cycle.js';
 import type { Phase, PhaseName } from './load/phases.js';
+import { deadlineCut, type DeadlineCut, type Handover } from './drain-deadline.js';
+import { controllerKillFigure, controllerKillProblems, upgradeFigure, upgradeProblems, type ControllerKillFigure, type UpgradeFigure } from './daemon-figures.js';
 import { CLASSES, FAILURE_KINDS, emptyKinds, type ClassTotals, type ClientClass, type Failure, type FailureKind, type Recorder } from './load/recorder.js';
+import { percentile } from './stats.js';
 
 /** Why each class is promised zero failures through switchyard (DESIGN.md's invariants). */
 export const PROMISES: Record<ClientClass, string> = {
@@ -21,6 +24,8 @@ export interface ClassFigures extends ClassTotals {
   failedTotal: number;
   /** Failures excused as in flight on an instance the bench killed with SIGKILL (by kind). */
   killed: Record<FailureKind, number>;
+  /** SSE streams an old generation closed at its drain deadline after an upgrade (the drain contract). */
+  atDeadline: number;
 }
 
 /** A failure excused by a SIGKILL, with its evidence (written to the results JSON). */
@@ -73,6 +78,8 @@ export interface TargetFigures {
   throughputBelowTarget: ClientClass[];
   /** Failures excused by a SIGKILL, each with its evidence. */
   excused: Excused[];
+  /** SSE streams closed at an old generation's drain deadline, each with its evidence. */
+  deadlineCuts: DeadlineCut[];
   /** Every counted failure, located in the timeline (first 200). */
   failureLog: string[];
 }
@@ -86,6 +93,12 @@ export interface SwitchyardFigures {
   canaryToRollback: { firstInjectedToRollingBackMs: number | null; toTrafficOffMs: number; toRolledBackMs: number | null; injected: number }[];
   rollbackSwitch: { afterSwitchMs: number | null; switchMs: number; toVersion: string }[];
   kills: { pid: number; instance: string; casualties: number }[];
+  /** Switchyard's own upgrades (on their own and mid-deploy): none of their failures is excused. */
+  upgrades: UpgradeFigure[];
+  /** Controller processes SIGKILLed mid-deploy. */
+  controllerKills: ControllerKillFigure[];
+  /** Broken promises of the upgrades and controller kills: not serving, an app restarted, no controller back. */
+  daemonProblems: string[];
 }
 
 const KILL_EXCUSABLE: readonly ClientClass[] = ['upload', 'sse', 'ws'];
@@ -104,38 +117,46 @@ export function excuse(f: Failure, kills: readonly { pid: number; at: number }[]
   return { class: f.cls, reason: `${f.kind}: in flight on pid ${kill.pid} when it was killed`, pid: kill.pid, connectedAt: f.connectedAt, killedAt: kill.at };
 }
 
-export function percentile(values: readonly number[], q: number): number | null {
-  if (values.length === 0) return null;
-  const sorted = Float64Array.from(values).sort();
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+export { percentile };
+
+export interface FigureContext {
+  /** Other processes' CPU use, per second. */
+  others?: OthersCpu;
+  /** Switchyard's upgrades: each old generation's drain, and how long a drain may take. */
+  handovers?: readonly Handover[];
+  drainMs?: number;
 }
 
-/** Figures of one target's run. `kills` are the SIGKILLs the bench did (switchyard only). */
+/** Figures of one target's run. `records` hold the SIGKILLs the bench did (switchyard only). */
 export function targetFigures(
   target: string,
   rec: Recorder,
   phases: readonly Phase[],
   records: readonly DeployRecord[],
   deploys: number,
-  others?: OthersCpu,
+  { others, handovers = [], drainMs = 0 }: FigureContext = {},
 ): TargetFigures {
   const kills = records.flatMap((r) => (r.kill ? [r.kill] : []));
+  const atDeadline = (f: Failure) => deadlineCut(f, handovers, drainMs);
   const classes = CLASSES.map((cls): ClassFigures => {
     const totals = rec.totals.get(cls)!;
     const killed = emptyKinds();
     const failed = { ...totals.failed };
+    let cutAtDeadline = 0;
     for (const f of rec.failures) {
-      if (f.cls !== cls || excuse(f, kills) === null) continue;
-      killed[f.kind]++;
+      if (f.cls !== cls) continue;
+      if (excuse(f, kills) !== null) killed[f.kind]++;
+      else if (atDeadline(f) !== null) cutAtDeadline++;
+      else continue;
       failed[f.kind]--;
     }
     const failedTotal = FAILURE_KINDS.reduce((sum, k) => sum + failed[k], 0);
-    return { cls, ...totals, failed, killed, failedTotal };
+    return { cls, ...totals, failed, killed, failedTotal, atDeadline: cutAtDeadline };
   });
   const end = phases.at(-1)?.to ?? rec.now();
   const steady = windowOf(rec, phases, 'steady', end, others);
   const duringDeploys = windowOf(rec, phases, 'deploy', end, others);
-  const counted = rec.failures.filter((f) => excuse(f, kills) === null);
+  const counted = rec.failures.filter((f) => excuse(f, kills) === null && atDeadline(f) === null);
   const throughputByClass = {} as Record<ClientClass, number | null>;
   for (const cls of CLASSES) throughputByClass[cls] = steady.rps[cls] > 0 ? duringDeploys.rps[cls] / steady.rps[cls] : null;
   return {
@@ -150,6 +171,7 @@ export function targetFigures(
     throughputByClass,
     throughputBelowTarget: CLASSES.filter((cls) => (throughputByClass[cls] ?? 0) < THROUGHPUT_TARGET),
     excused: rec.failures.flatMap((f) => excuse(f, kills) ?? []),
+    deadlineCuts: rec.failures.flatMap((f) => atDeadline(f) ?? []),
     failureLog: counted.slice(0, 200).map((f) => locate(f, records)),
   };
 }
@@ -196,7 +218,21 @@ function locate(f: Failure, records: readonly DeployRecord[]): string {
   // A request in flight when the bench killed an instance: name the kill, it is the likelier cause.
   const kill = records.find((r) => r.kill !== undefined && f.start <= r.kill.at && r.kill.at <= f.end)?.kill;
   const killed = kill === undefined ? '' : `; in flight at the SIGKILL of ${kill.instance} (pid ${kill.pid}) at ${(kill.at / 1000).toFixed(1)} s`;
-  return `${(f.start / 1000).toFixed(1)}-${(f.end / 1000).toFixed(1)} s ${f.cls} ${f.kind}${f.pid === null ? '' : ` pid ${f.pid}`} [${where}${killed}]: ${f.detail.trim()}`;
+  return `${(f.start / 1000).toFixed(1)}-${(f.end / 1000).toFixed(1)} s ${f.cls} ${f.kind}${f.pid === null ? '' : ` pid ${f.pid}`} [${where}${killed}${daemonFaultNear(f, records)}]: ${f.detail.trim()}`;
+}
+
+/** Names an upgrade or controller kill the failure overlapped, with its times (seconds since load start). */
+function daemonFaultNear(f: Failure, records: readonly DeployRecord[]): string {
+  const s = (ms: number | null) => (ms === null ? '?' : (ms / 1000).toFixed(2));
+  for (const r of records) {
+    const u = r.upgrade;
+    if (u !== undefined && f.end >= u.requestedAt && f.start <= (u.oldExitedAt ?? u.servingAt ?? r.endMs)) {
+      return `; during the upgrade to generation ${u.to} (requested at ${s(u.requestedAt)} s, serving at ${s(u.servingAt)} s, generation ${u.from} gone at ${s(u.oldExitedAt)} s)`;
+    }
+    const k = r.controllerKill;
+    if (k !== undefined && f.end >= k.at && f.start <= (k.backAt ?? r.endMs)) return `; during the controller SIGKILL at ${s(k.at)} s (another answered at ${s(k.backAt)} s)`;
+  }
+  return '';
 }
 
 /** The switchyard-only figures: deploy outcomes, invariant 1, abort, failing canary and rollback timings. */
@@ -242,5 +278,13 @@ export function switchyardFigures(rec: Recorder, records: readonly DeployRecord[
       const kill = r.kill;
       return [{ pid: kill.pid, instance: kill.instance, casualties: rec.failures.filter((f) => excuse(f, [kill]) !== null).length }];
     }),
+    upgrades: records.flatMap((r) => (r.upgrade ? [upgradeFigure(r.label, r.upgrade)] : [])),
+    controllerKills: records.flatMap((r) => (r.controllerKill ? [controllerKillFigure(r.label, r.controllerKill)] : [])),
+    daemonProblems: records.flatMap((r) => [
+      ...(r.upgrade ? upgradeProblems(r.label, r.upgrade, true) : []),
+      ...(r.controllerKill ? controllerKillProblems(r.label, r.controllerKill) : []),
+      ...((r.kind === 'upgrade' || r.kind === 'rolling-upgrade') && !r.upgrade ? [`${r.label}: the upgrade did not happen`] : []),
+      ...(r.kind === 'controller-sigkill' && !r.controllerKill ? [`${r.label}: no controller was killed (${r.notes.join('; ') || r.outcome})`] : []),
+    ]),
   };
 }

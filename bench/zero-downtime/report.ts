@@ -2,8 +2,11 @@
 // deploys against steady state, the switchyard timings, and the side-by-side with naive and PM2.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { UpgradeRunFigures } from './daemon-figures.js';
 import { THROUGHPUT_TARGET, type SwitchyardFigures, type TargetFigures, type Window } from './figures.js';
 import { CLASSES, FAILURE_KINDS } from './load/recorder.js';
+import type { Spread } from './stats.js';
+import type { AppsKept } from './target-run.js';
 
 /** Right-aligned columns (the first left-aligned), a dashed rule under the head. */
 export function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -19,7 +22,7 @@ const latency = (v: number | null): string => (v === null ? '-' : v.toFixed(1));
 
 /** Failures per client class and kind for one target. */
 export function classTable(f: TargetFigures): string {
-  const head = ['class', 'sent', 'ok', 'failed', ...FAILURE_KINDS, 'injected', 'SIGKILLed', 'ws 1001'];
+  const head = ['class', 'sent', 'ok', 'failed', ...FAILURE_KINDS, 'injected', 'SIGKILLed', 'closed at drain deadline'];
   const rows = f.classes.map((c) => [
     c.cls,
     String(c.sent),
@@ -28,13 +31,13 @@ export function classTable(f: TargetFigures): string {
     ...FAILURE_KINDS.map((k) => String(c.failed[k])),
     String(c.injected),
     String(FAILURE_KINDS.reduce((sum, k) => sum + c.killed[k], 0)),
-    c.cls === 'ws' ? String(c.goingAway) : '',
+    c.cls === 'ws' ? String(c.goingAway) : c.cls === 'sse' ? String(c.atDeadline) : '',
   ]);
   return table(head, rows);
 }
 
-/** Throughput and latency during deploys against steady state. */
-export function windowLines(f: TargetFigures): string[] {
+/** Throughput and latency during deploys (or upgrades, restarts: `during`) against steady state. */
+export function windowLines(f: TargetFigures, during = 'deploys'): string[] {
   const w = (x: Window) =>
     `${rps(x.getRps)} GET/s (${rps(x.allRps)} answers/s of all classes) over ${x.seconds} s, GET p50 ${latency(x.getP50Ms)} ms, p99 ${latency(x.getP99Ms)} ms, ` +
     `upload p99 ${latency(x.uploadP99Ms)} ms; other processes used ${pct(x.othersCpu)} of the CPUs`;
@@ -43,8 +46,8 @@ export function windowLines(f: TargetFigures): string[] {
   const below = f.throughputBelowTarget.length === 0 ? 'every class at target' : `BELOW TARGET: ${f.throughputBelowTarget.join(', ')}`;
   return [
     `steady state:    ${w(f.steady)}`,
-    `during deploys:  ${w(f.duringDeploys)}`,
-    `throughput during deploys vs steady, per class (target >= ${pct(THROUGHPUT_TARGET)}): ${byClass}; ${below}`,
+    `${`during ${during}:`.padEnd(17)}${w(f.duringDeploys)}`,
+    `throughput during ${during} vs steady, per class (target >= ${pct(THROUGHPUT_TARGET)}): ${byClass}; ${below}`,
   ];
 }
 
@@ -65,13 +68,53 @@ export function switchyardLines(s: SwitchyardFigures): string[] {
     lines.push(`rollback right after a blue-green switch: ${r.toVersion} at 100% ${ms(r.switchMs)} after the request (asked ${ms(r.afterSwitchMs)} after the switch finished)`);
   }
   for (const k of s.kills) lines.push(`SIGKILL of ${k.instance} (pid ${k.pid}) mid-deploy: ${k.casualties} uploads/streams/sessions served by it and open at the kill failed (not replayable, invariant 5; excused with evidence, listed in the results)`);
+  const meanwhile = (x: { stoppedByDeploy: number; startedByDeploy: number }) =>
+    x.stoppedByDeploy + x.startedByDeploy > 0 ? ` (the deployment stopped ${x.stoppedByDeploy} and started ${x.startedByDeploy} meanwhile)` : '';
+  for (const u of s.upgrades) {
+    const deploy = meanwhile(u);
+    lines.push(
+      `switchyard upgrade, ${u.label}: generation ${u.from} -> ${u.to} ${u.outcome}, serving ${ms(u.durationMs)} after the request (daemon: ${ms(u.daemonMs)}), ` +
+        `generation ${u.from} gone ${ms(u.oldExitMs)} later; app processes kept ${u.appsKept}/${u.appsBefore}${deploy}`,
+    );
+  }
+  for (const k of s.controllerKills) {
+    lines.push(`controller SIGKILL, ${k.label}, at step ${k.step}: controller ${k.newPid ?? '?'} answered ${ms(k.backMs)} later; app processes kept ${k.appsKept}/${k.appsBefore}${meanwhile(k)}`);
+  }
+  for (const p of s.daemonProblems) lines.push(`  BROKEN: ${p}`);
   return lines;
 }
 
-/** The side by side: failures per class and throughput for each target. */
-export function comparisonTable(all: readonly TargetFigures[]): string {
-  const head = ['target', 'deploys', 'get', 'upload', 'slow', 'sse', 'ws', 'failed', 'per deploy', 'GET/s steady', 'GET/s deploying', 'ratio', 'GET p99 steady', 'GET p99 deploying', "others' CPU steady", "others' CPU deploying"];
-  const rows = all.map((f) => {
+const spread = (x: Spread): string => `median ${ms(x.median)}, p95 ${ms(x.p95)}, max ${ms(x.max)}`;
+
+/** The upgrade run: outcomes, timings, the apps' processes and switchyard's own process count. */
+export function upgradeRunLines(u: UpgradeRunFigures, drainMs: number): string[] {
+  const lines = [
+    `upgrades: ${u.succeeded}/${u.upgrades} succeeded`,
+    `request -> new generation serving: ${spread(u.durationMs)} (the daemon's own account: ${spread(u.daemonMs)})`,
+    `new generation serving -> old generation exited (drain timeout ${ms(drainMs)}): ${spread(u.oldExitMs)}`,
+    `app processes: all ${u.apps} kept their PIDs through ${u.appsKeptAll}/${u.upgrades} upgrades`,
+    `switchyard processes: at most ${u.processesMax} at once (${u.generationsMax} generations), ${u.processesAfterMax ?? '?'} once each old generation had exited`,
+  ];
+  for (const p of u.problems) lines.push(`  BROKEN: ${p}`);
+  return lines;
+}
+
+export interface Compared {
+  figures: TargetFigures;
+  /** App processes kept through the restarts or upgrades, when counted: "200/200". */
+  appsKept?: AppsKept;
+}
+
+/** "kept/before" over all restarts. */
+export function appsKeptText(a: AppsKept | undefined): string {
+  return a === undefined ? '-' : `${a.kept}/${a.before}`;
+}
+
+/** The side by side: failures (and refused connects) per class and throughput for each target. */
+export function comparisonTable(all: readonly Compared[], during = 'deploys'): string {
+  const verb = during === 'deploys' ? 'deploying' : during;
+  const head = ['target', during, 'get', 'upload', 'slow', 'sse', 'ws', 'failed', 'refused', 'per one', 'apps kept', 'GET/s steady', `GET/s ${verb}`, 'ratio', 'GET p99 steady', `GET p99 ${verb}`, "others' CPU steady", `others' CPU ${verb}`];
+  const rows = all.map(({ figures: f, appsKept }) => {
     const by = (cls: string) => String(f.classes.find((c) => c.cls === cls)?.failedTotal ?? 0);
     return [
       f.target,
@@ -82,7 +125,9 @@ export function comparisonTable(all: readonly TargetFigures[]): string {
       by('sse'),
       by('ws'),
       String(f.failed),
+      String(f.classes.reduce((sum, c) => sum + c.failed.refused, 0)),
       f.deploys === 0 ? '-' : (f.failed / f.deploys).toFixed(1),
+      appsKeptText(appsKept),
       rps(f.steady.getRps),
       rps(f.duringDeploys.getRps),
       pct(f.throughputRatio),

@@ -3,7 +3,7 @@
 import type { AddressInfo, Socket } from 'node:net';
 import { drainEndpoint, type DrainReport } from './drain.js';
 import type { UpstreamFailure } from './errors.js';
-import type { Endpoint } from './endpoint.js';
+import type { Cuttable, Endpoint } from './endpoint.js';
 import { EndpointRegistry } from './endpoint-registry.js';
 import { Exchange } from './exchange.js';
 import { listenerFor, type ListenSpec } from './edge/listen-spec.js';
@@ -30,7 +30,9 @@ export type ListenTarget = { host: string; port: number } | { fd: number };
 /**
  * How a graceful stop treats idle connections. `stop`: closed at once (the proxy goes away for good).
  * `handover`: another process serves the same sockets, so nothing a client may be writing on is closed;
- * each connection's next response says `Connection: close`, and what is still open at the deadline is closed.
+ * each connection's next response says `Connection: close`, and what is still open at the deadline is closed,
+ * except a request or stream that began after the hand-over (that next request): it gets a drain timeout of
+ * its own, so the old process never takes on work it then cuts. One per connection, so the wait is bounded.
  */
 export type CloseMode = 'stop' | 'handover';
 
@@ -54,6 +56,9 @@ export class Proxy implements ProxyContext, ExchangeObserver {
   private active = 0;
   private idleWaiters: (() => void)[] = [];
   private closing = false;
+  /** During a handover: exchanges begun after it, and when the last one began. */
+  private readonly late = new Set<Cuttable>();
+  private lastLateStart = 0;
 
   constructor(options: ProxyOptions) {
     this.limits = options.limits;
@@ -118,12 +123,15 @@ export class Proxy implements ProxyContext, ExchangeObserver {
       this.active++;
       if (this.closing) res.shouldKeepAlive = false;
       const exchange = new Exchange(this, req, res, expectsContinue);
+      if (this.closing) this.beganLate(exchange);
       if ((req.url ?? '').length > this.limits.maxUrlLength) exchange.refuse('uri_too_long');
       else exchange.start();
     },
     onUpgrade: (req, socket, head) => {
       this.active++;
-      new WebSocketTunnel(this, req, socket, head).start();
+      const tunnel = new WebSocketTunnel(this, req, socket, head);
+      if (this.closing) this.beganLate(tunnel);
+      tunnel.start();
     },
   };
 
@@ -133,6 +141,7 @@ export class Proxy implements ProxyContext, ExchangeObserver {
   }
 
   onExchangeEnd(exchange: Exchange): void {
+    this.late.delete(exchange);
     this.ended();
     this.downstream.onExchangeEnd(exchange);
   }
@@ -142,6 +151,7 @@ export class Proxy implements ProxyContext, ExchangeObserver {
   }
 
   onTunnelEnd(tunnel: WebSocketTunnel): void {
+    this.late.delete(tunnel);
     this.ended();
     this.downstream.onTunnelEnd?.(tunnel);
   }
@@ -159,14 +169,16 @@ export class Proxy implements ProxyContext, ExchangeObserver {
     this.closing = true;
     const closed = this.servers.map((server) => (mode === 'stop' ? server.close() : server.stopAccepting()));
     if (mode === 'stop') for (const server of this.servers) server.closeIdleConnections();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
-    await Promise.race([mode === 'stop' ? this.whenIdle() : this.whenIdle().then(() => this.whenDisconnected()), deadline]);
-    clearTimeout(timer);
-    const cut = this.active;
-    if (cut > 0) {
-      for (const endpoint of this.endpoints.all()) for (const x of [...endpoint.active]) x.cut();
+    await withDeadline(mode === 'stop' ? this.whenIdle() : this.whenIdle().then(() => this.whenDisconnected()), timeoutMs);
+    let cut = this.active;
+    if (mode === 'handover' && this.late.size > 0) {
+      // The deadline of what was in flight at the hand-over; each later exchange has its own.
+      cut = this.cutWhere((x) => !this.late.has(x));
+      for (const server of this.servers) server.closeIdleConnections();
+      await withDeadline(this.whenIdle(), this.lastLateStart + timeoutMs - performance.now());
+      cut += this.late.size;
     }
+    if (this.active > 0) this.cutWhere(() => true);
     for (const server of this.servers) server.closeAllConnections();
     // Accepted connections that never sent a byte are not in Node's list (nodejs/node#63452).
     for (const socket of this.sockets) socket.destroy();
@@ -174,6 +186,24 @@ export class Proxy implements ProxyContext, ExchangeObserver {
     await this.endpoints.closeAll();
     this.servers = [];
     return { cut };
+  }
+
+  private beganLate(x: Cuttable): void {
+    this.late.add(x);
+    this.lastLateStart = performance.now();
+  }
+
+  /** Cuts what is in flight on the endpoints and matches; how many. */
+  private cutWhere(matches: (x: Cuttable) => boolean): number {
+    let cut = 0;
+    for (const endpoint of this.endpoints.all()) {
+      for (const x of [...endpoint.active]) {
+        if (!matches(x)) continue;
+        x.cut();
+        cut++;
+      }
+    }
+    return cut;
   }
 
   private ended(): void {
@@ -196,3 +226,10 @@ export class Proxy implements ProxyContext, ExchangeObserver {
   }
 }
 
+/** Waits for `done` or `ms`, whichever comes first, leaving no timer behind. */
+async function withDeadline(done: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, ms))));
+  await Promise.race([done, deadline]);
+  clearTimeout(timer);
+}

@@ -1,9 +1,11 @@
 // The short zero-downtime run in CI: the bench's load mix (GETs, 1 MB uploads, slow requests, SSE,
-// WebSockets) through switchyard while it ships a rolling, a blue-green, an instant rollback, a canary
-// that must be rolled back for its injected errors, and a release that never becomes healthy. Any
-// failed request in a class the invariants promise (DESIGN.md), an answer from the never-healthy
-// release, or a class whose throughput during deploys falls below 95% of steady state fails the test.
-// The long run: npm run bench:zero-downtime -- --deploys 100.
+// WebSockets) through switchyard while it ships a rolling deploy during which switchyard itself is
+// upgraded, a blue-green, an instant rollback, a canary that must be rolled back for its injected errors,
+// a release that never becomes healthy, and a rolling deploy whose controller is SIGKILLed while an old
+// instance drains. Any failed request in a class the invariants promise (DESIGN.md), an answer from the
+// never-healthy release, an app process restarted by the upgrade or the crash, or a deploy that does
+// not end as expected fails the test. The long runs: npm run bench:zero-downtime -- --deploys 100, and
+// --upgrades 100.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -14,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { SwitchyardFigures, TargetFigures } from '../../bench/zero-downtime/figures.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const RUN_LIMIT_MS = 150_000;
+const RUN_LIMIT_MS = 200_000;
 
 interface Results {
   targets: { switchyard: { figures: TargetFigures; switchyard: SwitchyardFigures } };
@@ -47,11 +49,11 @@ describe('zero downtime under load (short run)', () => {
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   });
 
-  it('serves every request of every class through 5 deploys: a rollback, a failing canary and a never-healthy release', { timeout: RUN_LIMIT_MS + 40_000 }, async (t) => {
+  it('serves every request of every class through 6 deploys: a switchyard upgrade, a rollback, a failing canary, a never-healthy release and a controller SIGKILL', { timeout: RUN_LIMIT_MS + 40_000 }, async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'switchyard-zd-test-'));
     dirs.push(dir);
     const out = join(dir, 'results.json');
-    const { code, output } = await runBench(['--deploys', '5', '--no-compare', '--warmup', '2', '--steady', '5', '--out', out]);
+    const { code, output } = await runBench(['--deploys', '6', '--no-compare', '--warmup', '2', '--steady', '5', '--out', out]);
     const results = JSON.parse(await readFile(out, 'utf8').catch(() => 'null')) as Results | null;
     assert.ok(results !== null, `the bench wrote no results (exit ${code}):\n${output}`);
     const { figures, switchyard } = results.targets.switchyard;
@@ -69,8 +71,22 @@ describe('zero downtime under load (short run)', () => {
     // Throughput is a speed target: the bench run fails below 95% of steady state, but a test on a loaded
     // machine (the suite runs files in parallel) must not (STYLE: speed targets live in bench/).
     t.diagnostic(`throughput during deploys vs steady: ${JSON.stringify(figures.throughputByClass)}`);
-    // A failure is excused only with its evidence (the short run kills nothing, so none is).
+    // A failure is excused only with its evidence (the short run kills no app, so none is).
     assert.deepEqual(figures.excused, []);
+    // Switchyard upgraded itself mid-deploy: the new generation served, every app kept its process (or
+    // was the deployment's own doing), the old generation drained and exited. Nothing of it is excused.
+    assert.deepEqual(switchyard.daemonProblems, []);
+    assert.equal(switchyard.upgrades.length, 1, JSON.stringify(switchyard.upgrades));
+    const upgrade = switchyard.upgrades[0]!;
+    assert.equal(upgrade.outcome, 'succeeded');
+    assert.equal(upgrade.appsKept + upgrade.stoppedByDeploy, upgrade.appsBefore, JSON.stringify(upgrade));
+    assert.ok(upgrade.appsKept > 0 && upgrade.oldExitMs !== null, JSON.stringify(upgrade));
+    // The controller was SIGKILLed while an old instance drained; another came back and finished the deploy.
+    assert.equal(switchyard.controllerKills.length, 1, JSON.stringify(switchyard.controllerKills));
+    const kill = switchyard.controllerKills[0]!;
+    assert.ok(kill.backMs !== null && kill.newPid !== kill.pid, JSON.stringify(kill));
+    assert.equal(kill.appsKept + kill.stoppedByDeploy, kill.appsBefore, JSON.stringify(kill));
+    assert.ok(switchyard.outcomes.some((o) => o.deploy.includes('controller-sigkill') && o.outcome === 'succeeded'), JSON.stringify(switchyard.outcomes));
     // The faults really happened: the bad canary answered some 500s, then was rolled back by the analysis.
     assert.ok(switchyard.canaryToRollback.length === 1 && switchyard.canaryToRollback[0]!.injected > 0, 'the failing canary got traffic');
     assert.equal(switchyard.rollbackSwitch.length, 1, 'the rollback after the blue-green switch ran');

@@ -7,8 +7,12 @@ export type ClientClass = (typeof CLASSES)[number];
 /** Classes whose work is counted per message (Recorder.work) rather than per completion. */
 const STREAMED: readonly ClientClass[] = ['sse', 'ws'];
 
-/** How a request or session failed. `injected` and `killed` are counted apart, not as failures. */
-export const FAILURE_KINDS = ['connection', '5xx', 'timeout', 'truncated', 'ws-close', 'bad-answer'] as const;
+/**
+ * How a request or session failed: `refused` is a connect answered ECONNREFUSED (no process held the
+ * port); `connection` any other error before an answer began. `injected` and `killed` are counted
+ * apart, not as failures.
+ */
+export const FAILURE_KINDS = ['refused', 'connection', '5xx', 'timeout', 'truncated', 'ws-close', 'bad-answer'] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
 export interface Failure {
@@ -146,7 +150,7 @@ export class Recorder {
 }
 
 export function emptyKinds(): Record<FailureKind, number> {
-  return { connection: 0, '5xx': 0, timeout: 0, truncated: 0, 'ws-close': 0, 'bad-answer': 0 };
+  return { refused: 0, connection: 0, '5xx': 0, timeout: 0, truncated: 0, 'ws-close': 0, 'bad-answer': 0 };
 }
 
 /** Adds one completion to the seconds from `startMs` to `endMs`, in proportion to the time in each. */
@@ -182,7 +186,8 @@ export function errorKind(err: unknown, gotHead: boolean): FailureKind {
   const code = (err as { code?: unknown }).code;
   const name = err instanceof Error ? err.name : '';
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || name === 'TimeoutError' || code === 'ETIMEDOUT') return 'timeout';
-  return gotHead ? 'truncated' : 'connection';
+  if (gotHead) return 'truncated';
+  return code === 'ECONNREFUSED' ? 'refused' : 'connection';
 }
 
 /** One line for an error: its code and message. */

@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { DRAIN_CLOSE_REASON } from '../../../src/proxy/websocket-frames.js';
 import { pidOf } from './http-clients.js';
 import { atMostEvery, RETRY_FLOOR_MS, spread, type RunGate } from './pacing.js';
-import { errorText, type Recorder } from './recorder.js';
+import { errorKind, errorText, type FailureKind, type Recorder } from './recorder.js';
 
 export interface WsOptions {
   url: string;
@@ -47,7 +47,7 @@ function session(rec: Recorder, o: WsOptions, lengthMs: number): Promise<void> {
       record();
       resolve();
     };
-    const fail = (kind: 'connection' | '5xx' | 'timeout' | 'ws-close' | 'bad-answer', detail: string) =>
+    const fail = (kind: FailureKind, detail: string) =>
       finish(() => rec.fail('ws', start, kind, `${lengthMs} ms session, ${echoed}/${sent} echoed: ${detail}`, pid, connectedAt));
     const deadline = setTimeout(() => {
       fail('timeout', 'no clean end in time');
@@ -92,7 +92,7 @@ function session(rec: Recorder, o: WsOptions, lengthMs: number): Promise<void> {
       lastError = err;
       if (!opened) {
         const timedOut = /handshake has timed out/i.test(err.message);
-        fail(timedOut ? 'timeout' : 'connection', errorText(err));
+        fail(timedOut ? 'timeout' : errorKind(err, false), errorText(err));
       }
     });
     ws.on('close', (code, reason) => {

@@ -1,6 +1,7 @@
 // PM2 as the baseline people use today: installed from npm into a temp dir at bench time (never
 // globally, never into the project), its own daemon with PM2_HOME in that dir, cluster mode with 2
-// instances of the example app, and `pm2 reload` as the deploy. Its daemon is ended by PID afterwards.
+// instances of the example app; `pm2 reload` as the deploy, `pm2 update` (PM2 replacing its own
+// daemon, the apps restarted with it) as the upgrade. Its daemon is ended by PID afterwards.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,6 +52,11 @@ export class Pm2Target {
     await this.cli(['reload', this.ecosystem, '--update-env']);
   }
 
+  /** PM2's own upgrade: saves the process list, kills its daemon (and the apps), starts it again and resurrects. */
+  async update(): Promise<void> {
+    await this.cli(['update']);
+  }
+
   /** `pm2 kill`, then SIGKILL by PID for the daemon and anything it left behind. */
   async close(): Promise<void> {
     const pids = this.pids();
@@ -65,10 +71,21 @@ export class Pm2Target {
 
   /** PM2's daemon (from PM2_HOME/pm2.pid) and its descendants, the app workers. */
   pids(): number[] {
+    const god = this.daemonPid();
+    return god === null ? [] : [god, ...descendantsOf(god)];
+  }
+
+  /** The app workers: the daemon's descendants. */
+  appPids(): number[] {
+    const god = this.daemonPid();
+    return god === null ? [] : descendantsOf(god);
+  }
+
+  private daemonPid(): number | null {
     const file = join(this.home, 'pm2.pid');
-    if (!existsSync(file)) return [];
+    if (!existsSync(file)) return null;
     const god = Number(readFileSync(file, 'utf8').trim());
-    return Number.isInteger(god) && god > 0 ? [god, ...descendantsOf(god)] : [];
+    return Number.isInteger(god) && god > 0 ? god : null;
   }
 
   private writeEcosystem(version: string): void {

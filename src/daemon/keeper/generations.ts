@@ -2,6 +2,8 @@
 // tableflip): the running keeper starts the installed switchyard as generation N+1 and passes it the
 // state lock and the listening sockets (the same sockets: no second bind, no accept queue lost). What is
 // passed, and the few messages the two keepers exchange over the IPC channel between them.
+import type { DrainReport } from '../../proxy/drain.js';
+import type { DrainMessage, TableMessage } from '../ipc/messages.js';
 import type { InheritedSocket } from './listeners.js';
 
 /** The environment variable that tells a new keeper it takes over, and from what. */
@@ -18,12 +20,27 @@ export interface Takeover {
 /** New generation → old: its processes run (`warm`); it routes and answers (`serving`); or it failed. */
 export type ToPredecessor = { t: 'warm' } | { t: 'serving' } | { t: 'failed'; message: string };
 
+/**
+ * Everything the new generation's keeper sends the old one: its progress, then (from the takeover on,
+ * while the old one runs) every table and drain of its controller (see generation-links.ts).
+ */
+export type FromSuccessor = ToPredecessor | TableMessage | DrainMessage;
+
 /** Old generation → new: its controller is gone, so the new one may take over as the only writer. */
 export interface TakeOverNow {
   t: 'takeover';
   /** The newest table the old workers had: the new generation numbers on from it. */
   tableVersion: number;
 }
+
+/** Old generation → new: a relayed drain ended in every old worker. */
+export interface PredecessorDrained {
+  t: 'drained';
+  id: number;
+  report: DrainReport;
+}
+
+export type FromPredecessor = TakeOverNow | PredecessorDrained;
 
 export interface UpgradeStatus {
   /** The generation being (or that was) started. */

@@ -8,9 +8,10 @@ import { availableParallelism } from 'node:os';
 import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../../config/index.js';
-import type { ControllerStart, FromController, FromWorker, TableMessage, TlsMessage, ToController, ToWorker, WorkerInfo } from '../ipc/messages.js';
+import type { ControllerStart, DrainedMessage, DrainMessage, FromController, FromWorker, TableMessage, TlsMessage, ToController, ToWorker, WorkerInfo } from '../ipc/messages.js';
 import { StartError } from '../start-error.js';
 import { childFd, CONTROLLER_ENTRY, restartEnv, spawnChild, WORKER_ENTRY } from './child-processes.js';
+import { PredecessorLink, SuccessorRelay } from './generation-links.js';
 import { readTakeover, TAKEOVER_ENV, type TakeOverNow, type Takeover, type ToPredecessor, type UpgradeStatus } from './generations.js';
 import { bindListeners, type Listeners } from './listeners.js';
 import { lockStateDir } from './state-lock.js';
@@ -65,6 +66,10 @@ export class Keeper {
   private retiring = false;
   private upgrading: Promise<UpgradeStatus> | null = null;
   private upgradeStatus: UpgradeStatus | null = null;
+  /** After an upgrade, while the previous generation drains: it gets our tables and drains too. */
+  private predecessor: PredecessorLink | null = null;
+  /** During and after our own upgrade: the next generation's tables and drains, for our workers. */
+  private relay: SuccessorRelay | null = null;
 
   private constructor(
     private config: Config,
@@ -102,6 +107,7 @@ export class Keeper {
     }
     const keeper = new Keeper(config, options, lock, listeners, takeover?.generation ?? 1);
     process.title = `switchyard keeper (generation ${keeper.generation})`;
+    if (takeover) keeper.predecessor = new PredecessorLink(process, (message) => keeper.deliverDrained(message));
     const count = config.proxy.workers === 'auto' ? availableParallelism() : config.proxy.workers;
     for (let index = 1; index <= count; index++) keeper.startWorker(index);
     try {
@@ -115,8 +121,8 @@ export class Keeper {
     if (takeover) {
       keeper.upgradeStatus = { ...keeper.upgradeStatus!, state: 'succeeded', finishedAt: new Date().toISOString() };
       keeper.toController({ t: 'upgrade-status', status: keeper.upgradeStatus });
+      // The channel stays open while the previous generation drains (generation-links.ts); its exit closes it.
       tellPredecessor({ t: 'serving' });
-      process.disconnect?.();
       notifySystemd(`MAINPID=${process.pid}`, 'READY=1');
       options.log.info({ generation: keeper.generation }, 'this generation serves; the previous one drains and exits');
     } else {
@@ -190,7 +196,11 @@ export class Keeper {
     // A successor that dies makes sends fail: that is reported by its exit, never thrown at this keeper.
     successor.on('error', (err) => log.warn({ err }, 'upgrade: the next generation is unreachable'));
     const heard = successorMessages(successor);
+    const relay = new SuccessorRelay(successor, () => this.liveWorkers(), (message) => this.fromSuccessor(message));
+    successor.on('message', (message) => relay.handle(message));
+    this.relay = relay;
     const abandon = async (reason: string) => {
+      this.relay = null;
       successor.kill('SIGKILL');
       await new Promise<void>((resolve) => (successor.exitCode !== null || successor.signalCode !== null ? resolve() : successor.once('exit', () => resolve())));
       notifySystemd('READY=1');
@@ -209,7 +219,7 @@ export class Keeper {
       await this.startController().catch((err: unknown) => log.error({ err }, 'the controller did not come back after a failed upgrade'));
       return failed;
     }
-    if (successor.connected) successor.disconnect();
+    // The channel stays open: the successor's tables and drains reach this generation's workers as they drain.
     successor.unref();
     void this.handOver();
     return finished('succeeded', null);
@@ -221,7 +231,8 @@ export class Keeper {
     this.stopping = (async () => {
       this.listeners.close();
       this.lock.close();
-      await Promise.all([...this.workers.values()].map((slot) => this.stopChild(slot.child, { t: 'stop', drainMs, mode: 'handover' }, drainMs + 10_000)));
+      // A request begun on an old connection after the hand-over gets a drain timeout of its own (proxy.ts CloseMode).
+      await Promise.all([...this.workers.values()].map((slot) => this.stopChild(slot.child, { t: 'stop', drainMs, mode: 'handover' }, 2 * drainMs + 10_000)));
     })();
     await this.stopping;
     this.options.log.info({ generation: this.generation }, 'drained after the upgrade; this generation exits');
@@ -314,11 +325,14 @@ export class Keeper {
     switch (message.t) {
       case 'table':
         this.lastTable = message;
+        this.predecessor?.table(message);
         return this.toWorkers(message);
       case 'tls':
         this.lastTls = message;
         return this.toWorkers(message);
       case 'drain':
+        this.predecessor?.drain(message);
+        return this.toWorkers(message);
       case 'describe':
         return this.toWorkers(message);
       case 'ready':
@@ -349,12 +363,41 @@ export class Keeper {
   private fromWorker(slot: WorkerSlot, child: ChildProcess, message: FromWorker): void {
     if (slot.child !== child) return;
     if (message.t === 'ack') slot.tableVersion = Math.max(slot.tableVersion, message.version);
+    if (message.t === 'drained') return this.workerDrained({ ...message, worker: slot.index });
     this.toController({ ...message, worker: slot.index });
+  }
+
+  /** A worker drained an endpoint: held while the previous generation drains it too, then answered. */
+  private workerDrained(message: DrainedMessage): void {
+    if (this.predecessor?.hold(message)) return;
+    this.deliverDrained(message);
+  }
+
+  /** To the successor, when it asked for this drain; else to this generation's controller. */
+  private deliverDrained(message: DrainedMessage): void {
+    if (this.relay?.onWorkerDrained(message)) return;
+    this.toController(message);
+  }
+
+  /** The successor's table or drain: this generation's workers serve on by it, and so does any older one. */
+  private fromSuccessor(message: TableMessage | DrainMessage): void {
+    if (message.t === 'table') {
+      if (message.version > (this.lastTable?.version ?? 0)) this.lastTable = message;
+      this.predecessor?.table(message);
+    } else {
+      this.predecessor?.drain(message);
+    }
+    this.toWorkers(message);
+  }
+
+  private liveWorkers(): number[] {
+    return [...this.workers.values()].filter((slot) => slot.child !== null).map((slot) => slot.index);
   }
 
   private workerExited(slot: WorkerSlot, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (slot.child !== child) return;
     slot.child = null;
+    this.relay?.onWorkerExited(slot.index);
     this.announceFleet();
     if (this.stopping) return;
     const delay = this.restartDelay(slot);

@@ -77,7 +77,8 @@ export class ProxyWorker {
   }
 
   private install(table: TableMessage): void {
-    if (this.stopping) return;
+    // Draining after a hand-over, the next generation's tables still come: what is left here routes by them.
+    if (this.stopping && this.proxy === null) return;
     if (this.proxy === null) {
       this.proxy = this.createProxy(table);
       this.applyTls();
@@ -87,7 +88,7 @@ export class ProxyWorker {
     if (table.version > proxy.table.version) proxy.swapVersion(table.spec, table.version);
     this.send({ t: 'ack', version: proxy.table.version });
     // Accept only once there is a table to route by: until then connections wait in the accept queue.
-    if (this.listening === null && this.startMessage !== null) {
+    if (this.listening === null && this.startMessage !== null && !this.stopping) {
       const sockets = new Map(this.startMessage.listeners.map((l) => [l.listen, l]));
       const specs = table.settings.listen.flatMap((spec) => {
         const socket = sockets.get(spec.address ?? `${spec.host}:${spec.port}`);
