@@ -7,19 +7,36 @@ export interface ProxyPorts {
 }
 
 /**
+ * Access logs: `off` everywhere; `file`: switchyard and nginx each log every request to a file in the
+ * temp dir (nginx with its default, unbuffered `combined` log); `default`: switchyard's default config
+ * (JSON access log on, destination auto: stdout when not a terminal), nginx as in `file`.
+ * HAProxy logs only through syslog, so it runs without a log in every mode.
+ */
+export type AccessLogMode = 'off' | 'file' | 'default';
+
+/** Enough for the idle-clients memory figure (10,000 keep-alive connections) on every proxy. */
+export const MAX_CONNECTIONS = 20_000;
+/** HAProxy needs two descriptors per connection and refuses to start above the hard limit (often 20,000). */
+const HAPROXY_MAX_CONNECTIONS = 9900;
+/** Idle client keep-alive: nginx's default, so idle clients stay connected as long everywhere. */
+const KEEP_ALIVE_S = 75;
+
+/**
  * One nginx process, upstream keep-alive on, no logging on the request path.
  * Request caps per connection are raised on both sides: the 1000-request defaults would make nginx,
  * alone of the proxies, reconnect during the run and pay for it.
  */
-export function nginxConfig(ports: ProxyPorts, dir: string): string {
+export function nginxConfig(ports: ProxyPorts, dir: string, accessLog: AccessLogMode = 'off'): string {
   return `daemon off;
 master_process off;
 worker_processes 1;
+worker_rlimit_nofile ${MAX_CONNECTIONS * 2 + 100};
 pid ${dir}/nginx.pid;
 error_log ${dir}/nginx-error.log warn;
-events { worker_connections 4096; }
+events { worker_connections ${MAX_CONNECTIONS + 100}; }
 http {
-  access_log off;
+  ${accessLog === 'off' ? 'access_log off;' : `access_log ${dir}/nginx-access.log combined;`}
+  keepalive_timeout ${KEEP_ALIVE_S}s;
   client_body_temp_path ${dir}/nginx-body;
   proxy_temp_path ${dir}/nginx-proxy;
   fastcgi_temp_path ${dir}/nginx-fastcgi;
@@ -47,14 +64,15 @@ http {
 export function haproxyConfig(ports: ProxyPorts): string {
   return `global
   nbthread 1
-  maxconn 4096
+  maxconn ${HAPROXY_MAX_CONNECTIONS}
 
 defaults
   mode http
   option http-keep-alive
   http-reuse always
   timeout connect 5s
-  timeout client 60s
+  timeout client ${KEEP_ALIVE_S}s
+  timeout http-keep-alive ${KEEP_ALIVE_S}s
   timeout server 60s
 
 frontend bench
@@ -66,11 +84,13 @@ backend backend
 `;
 }
 
-/** Switchyard with one service in front of the backend; access log off like the other proxies. */
-export function switchyardConfig(ports: ProxyPorts & { admin: number }, dir: string): string {
+/** Switchyard with one service in front of the backend, `workers` proxy processes. */
+export function switchyardConfig(ports: ProxyPorts & { admin: number }, dir: string, workers = 1, accessLog: AccessLogMode = 'off'): string {
+  const log = { off: '\n  accessLog: { enabled: false }', file: `\n  accessLog: { destination: ${dir}/switchyard-access.log }`, default: '' }[accessLog];
   return `proxy:
   listen: 127.0.0.1:${ports.listen}
-  accessLog: { enabled: false }
+  workers: ${workers}${log}
+  limits: { maxConnections: ${MAX_CONNECTIONS}, keepAliveTimeout: ${KEEP_ALIVE_S}s }
 admin:
   listen: 127.0.0.1:${ports.admin}
 state: ${dir}/state

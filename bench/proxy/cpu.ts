@@ -78,6 +78,51 @@ export function cpuSeconds(pid: number): number {
   return ticks / CLOCK_TICKS;
 }
 
+/** What a process of a proxy's tree does: switchyard's keeper, controller or proxy workers, or a proxy's only process. */
+export type Role = 'main' | 'controller' | 'worker';
+
+/**
+ * Tells switchyard's processes apart by their command line: workers and the controller run their own entry
+ * files (and set their titles), everything else (the keeper, nginx, haproxy) is the main process.
+ */
+export function roleOf(cmdline: string): Role {
+  if (/worker-main|switchyard proxy/.test(cmdline)) return 'worker';
+  if (/controller-main|switchyard controller/.test(cmdline)) return 'controller';
+  return 'main';
+}
+
+function readCmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
+/** CPU seconds so far of `pid` and each live descendant, summed by role. */
+export function cpuByRole(pid: number): Record<Role, number> {
+  const out: Record<Role, number> = { main: 0, controller: 0, worker: 0 };
+  for (const p of [pid, ...descendantsOf(pid)]) {
+    const ticks = readStat(p)?.ticks;
+    if (ticks !== undefined) out[p === pid ? 'main' : roleOf(readCmdline(p))] += ticks / CLOCK_TICKS;
+  }
+  return out;
+}
+
+/** Resident memory in bytes of `pid` and each live descendant, by role (VmRSS from /proc/<pid>/status). */
+export function rssByRole(pid: number): Record<Role, number> {
+  const out: Record<Role, number> = { main: 0, controller: 0, worker: 0 };
+  for (const p of [pid, ...descendantsOf(pid)]) {
+    try {
+      const kb = Number(/^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+      out[p === pid ? 'main' : roleOf(readCmdline(p))] += kb * 1024;
+    } catch {
+      // Gone meanwhile: it holds no memory.
+    }
+  }
+  return out;
+}
+
 /** Busy (non-idle, non-iowait) ticks of one CPU since boot, from /proc/stat's `cpuN` line. */
 export function cpuBusyTicks(cpu: number): number | undefined {
   try {

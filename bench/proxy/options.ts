@@ -1,5 +1,6 @@
 // Command-line flags of `npm run bench:proxy` and their defaults, in one place.
 import { parseArgs } from 'node:util';
+import type { AccessLogMode } from './configs.js';
 import type { LoadTool } from './load.js';
 import { TARGET_NAMES, type TargetName } from './targets.js';
 
@@ -17,6 +18,11 @@ export interface BenchOptions {
   switchyardCli: string;
   /** Forces a load generator; undefined picks wrk when installed. */
   loadTool: LoadTool | undefined;
+  accessLog: AccessLogMode;
+  /** Requests/s of the fixed-rate runs; undefined: half of switchyard's median full-load rps. */
+  rate: number | undefined;
+  /** Keep-alive clients held open for the memory figure; 0 skips it. */
+  idleClients: number;
   help: boolean;
 }
 
@@ -27,10 +33,11 @@ export const DEFAULTS = {
   rounds: 3,
   warmupS: 3,
   switchyardCli: 'dist/cli/main.js',
+  idleClients: 10_000,
 } as const;
 
 /** `--quick`: enough to smoke-test the harness, not to quote numbers from. */
-const QUICK = { durationS: 3, rounds: 1, warmupS: 1 } as const;
+const QUICK = { durationS: 3, rounds: 1, warmupS: 1, idleClients: 1000 } as const;
 
 export const USAGE = `usage: npm run bench:proxy -- [flags]
   --duration <s>        seconds per measured run (default ${DEFAULTS.durationS})
@@ -42,7 +49,11 @@ export const USAGE = `usage: npm run bench:proxy -- [flags]
   --targets <list>      comma-separated subset of ${TARGET_NAMES.join(',')} (default all)
   --profile             run switchyard under --cpu-prof and print its top 25 self-time functions
   --switchyard-cli <p>  switchyard entry point (default ${DEFAULTS.switchyardCli})
-  --load-tool <t>       wrk or autocannon (default wrk when installed)`;
+  --load-tool <t>       wrk or autocannon (default wrk when installed)
+  --access-log <mode>   off (default), file (switchyard and nginx log each request to a file) or
+                        default (switchyard's default config: JSON access log to stdout; nginx as file)
+  --rate <rps>          rate of the fixed-rate runs (default half of switchyard's median full-load rps)
+  --idle-clients <n>    keep-alive clients held open for the memory figure, 0 to skip (default ${DEFAULTS.idleClients})`;
 
 /**
  * Parses argv (without node and script).
@@ -63,6 +74,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       profile: { type: 'boolean', default: false },
       'switchyard-cli': { type: 'string' },
       'load-tool': { type: 'string' },
+      'access-log': { type: 'string' },
+      rate: { type: 'string' },
+      'idle-clients': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -77,6 +91,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     profile: values.profile,
     switchyardCli: values['switchyard-cli'] ?? base.switchyardCli,
     loadTool: loadTool(values['load-tool']),
+    accessLog: accessLogMode(values['access-log']),
+    rate: values.rate === undefined ? undefined : positiveInt('--rate', values.rate, 1),
+    idleClients: nonNegativeInt('--idle-clients', values['idle-clients'], base.idleClients),
     help: values.help,
   };
 }
@@ -96,6 +113,11 @@ function nonNegativeInt(flag: string, raw: string | undefined, fallback: number)
 function loadTool(raw: string | undefined): LoadTool | undefined {
   if (raw === undefined || raw === 'wrk' || raw === 'autocannon') return raw;
   throw new Error(`--load-tool: "${raw}" is not wrk or autocannon`);
+}
+
+function accessLogMode(raw: string | undefined): AccessLogMode {
+  if (raw === undefined || raw === 'off' || raw === 'file' || raw === 'default') return raw ?? 'off';
+  throw new Error(`--access-log: "${raw}" is not off, file or default`);
 }
 
 function targetList(raw: string | undefined): TargetName[] {

@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoadResult } from './load.js';
+import type { LoopWindow } from './switchyard-metrics.js';
 import type { TargetName } from './targets.js';
 
 export interface Run extends LoadResult {
@@ -10,9 +11,15 @@ export interface Run extends LoadResult {
   target: TargetName;
   /** Requests/s the load generator paced at; null for the as-fast-as-possible runs. */
   offeredRate: number | null;
-  /** Proxy CPU (user + system) over the load window; null for direct. */
+  /** Proxy CPU (user + system, whole process tree) over the load window; null for direct. */
   cpuSeconds: number | null;
   cpuUsPerRequest: number | null;
+  /** CPU seconds per second of the window (1 = one core busy); null for direct. */
+  cpuUtilisation: number | null;
+  /** Switchyard only: the CPU of its proxy workers (the rest is the keeper and the controller). */
+  workerCpuSeconds: number | null;
+  /** Switchyard only: event-loop delay and GC pauses of its workers over the window, from its /metrics. */
+  loop: LoopWindow | null;
   /** Share of the proxy core's time (0..1) used by anything but the proxy during the window; null unpinned. */
   proxyCoreForeignShare: number | null;
 }
@@ -23,24 +30,23 @@ export interface TargetSummary {
   p50Ms: number;
   p99Ms: number;
   cpuUsPerRequest: number | null;
+  cpuUtilisation: number | null;
+  /**
+   * False when an as-fast-as-possible run left the proxy under SATURATED of a core: the load generator or
+   * the backend was the limit, so its rps is a floor, not its capacity. Null for direct and paced runs.
+   */
+  saturated: boolean | null;
   rpsVsDirect: number | null;
   rpsVsNginx: number | null;
   cpuVsNginx: number | null;
+  /** Median over rounds: the proxy workers' share of switchyard's CPU. */
+  workerShare: number | null;
+  /** Medians over rounds of switchyard's loop figures. */
+  loop: LoopWindow | null;
 }
 
-export interface HalfCapacity {
-  /** Requests/s offered: half of switchyard's median maximum. */
-  rate: number;
-  runs: Run[];
-  directRps: number;
-  switchyardRps: number;
-  directP50Ms: number;
-  directP99Ms: number;
-  switchyardP50Ms: number;
-  switchyardP99Ms: number;
-  addedP50Ms: number;
-  addedP99Ms: number;
-}
+/** A proxy using less than this share of its core at full load was not the bottleneck. */
+export const SATURATED = 0.9;
 
 /** Median of a non-empty list (mean of the middle two for even lengths). */
 export function median(values: readonly number[]): number {
@@ -50,19 +56,44 @@ export function median(values: readonly number[]): number {
   return ((sorted[mid - 1] ?? Number.NaN) + (sorted[mid] ?? Number.NaN)) / 2;
 }
 
+function medianOrNull(values: readonly (number | null)[]): number | null {
+  const present = values.filter((v): v is number => v !== null && Number.isFinite(v));
+  return present.length > 0 ? median(present) : null;
+}
+
+function medianLoop(runs: readonly Run[]): LoopWindow | null {
+  const loops = runs.map((r) => r.loop).filter((l): l is LoopWindow => l !== null);
+  if (loops.length === 0) return null;
+  const of = (pick: (l: LoopWindow) => number): number => median(loops.map(pick));
+  return {
+    ticks: of((l) => l.ticks),
+    delayP99Ms: of((l) => l.delayP99Ms),
+    delayMaxMs: of((l) => l.delayMaxMs),
+    stallsOver5Ms: of((l) => l.stallsOver5Ms),
+    gcPauses: of((l) => l.gcPauses),
+    gcTotalMs: of((l) => l.gcTotalMs),
+    gcMaxMs: of((l) => l.gcMaxMs),
+  };
+}
+
 /** Medians over rounds for each target, in `order`, with ratios to direct and nginx when measured. */
 export function summarize(runs: readonly Run[], order: readonly TargetName[]): TargetSummary[] {
   const base = order
     .map((target) => {
       const mine = runs.filter((r) => r.target === target);
       if (mine.length === 0) return undefined;
-      const cpu = mine.map((r) => r.cpuUsPerRequest).filter((c): c is number => c !== null);
+      const utilisation = medianOrNull(mine.map((r) => r.cpuUtilisation));
+      const paced = mine.every((r) => r.offeredRate !== null);
       return {
         target,
         rps: median(mine.map((r) => r.rps)),
         p50Ms: median(mine.map((r) => r.p50Ms)),
         p99Ms: median(mine.map((r) => r.p99Ms)),
-        cpuUsPerRequest: cpu.length > 0 ? median(cpu) : null,
+        cpuUsPerRequest: medianOrNull(mine.map((r) => r.cpuUsPerRequest)),
+        cpuUtilisation: utilisation,
+        saturated: utilisation === null || paced ? null : utilisation >= SATURATED,
+        workerShare: medianOrNull(mine.map((r) => (r.workerCpuSeconds === null || !r.cpuSeconds ? null : r.workerCpuSeconds / r.cpuSeconds))),
+        loop: medianLoop(mine),
       };
     })
     .filter((s) => s !== undefined);
@@ -76,52 +107,73 @@ export function summarize(runs: readonly Run[], order: readonly TargetName[]): T
   }));
 }
 
-/** Medians of the paced runs against direct and switchyard, and what switchyard adds. */
-export function summarizeHalf(rate: number, runs: Run[]): HalfCapacity {
-  const of = (target: TargetName, pick: (r: Run) => number): number =>
-    median(runs.filter((r) => r.target === target).map(pick));
-  const half = {
-    rate,
-    runs,
-    directRps: of('direct', (r) => r.rps),
-    switchyardRps: of('switchyard', (r) => r.rps),
-    directP50Ms: of('direct', (r) => r.p50Ms),
-    directP99Ms: of('direct', (r) => r.p99Ms),
-    switchyardP50Ms: of('switchyard', (r) => r.p50Ms),
-    switchyardP99Ms: of('switchyard', (r) => r.p99Ms),
-  };
-  return { ...half, addedP50Ms: half.switchyardP50Ms - half.directP50Ms, addedP99Ms: half.switchyardP99Ms - half.directP99Ms };
+/** Aligned columns: the first left-aligned, the rest right-aligned, a rule under the header. */
+function alignedTable(columns: readonly string[], cells: readonly string[][]): string {
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => (row[i] ?? '').length)));
+  const line = (row: readonly string[]): string =>
+    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ');
+  return [line(columns), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
 }
 
-const COLUMNS = ['target', 'rps', 'p50 ms', 'p99 ms', 'CPU µs/req', 'rps vs direct', 'rps vs nginx', 'CPU vs nginx'];
+const dash = (v: number | null, f: (n: number) => string): string => (v === null ? '-' : f(v));
+const pct = (v: number): string => `${(100 * v).toFixed(0)}%`;
+const times = (v: number): string => `${v.toFixed(2)}×`;
 
-/** The results table, right-aligned numbers, `-` where a value does not apply. */
+const COLUMNS = ['target', 'rps', 'p50 ms', 'p99 ms', 'CPU µs/req', 'CPU used', 'rps vs direct', 'rps vs nginx', 'CPU vs nginx'];
+
+/** The full-load table; a `*` after CPU used marks a proxy that was not saturated (its rps is a floor). */
 export function formatTable(rows: readonly TargetSummary[]): string {
   const cells = rows.map((r) => [
     r.target,
     Math.round(r.rps).toString(),
     r.p50Ms.toFixed(2),
     r.p99Ms.toFixed(2),
-    r.cpuUsPerRequest === null ? '-' : r.cpuUsPerRequest.toFixed(1),
-    r.rpsVsDirect === null ? '-' : `${(100 * r.rpsVsDirect).toFixed(0)}%`,
-    r.rpsVsNginx === null ? '-' : `${(100 * r.rpsVsNginx).toFixed(0)}%`,
-    r.cpuVsNginx === null ? '-' : `${r.cpuVsNginx.toFixed(2)}×`,
+    dash(r.cpuUsPerRequest, (v) => v.toFixed(1)),
+    dash(r.cpuUtilisation, (v) => `${pct(v)}${r.saturated === false ? '*' : ' '}`),
+    dash(r.rpsVsDirect, pct),
+    dash(r.rpsVsNginx, pct),
+    dash(r.cpuVsNginx, times),
   ]);
-  const widths = COLUMNS.map((c, i) => Math.max(c.length, ...cells.map((row) => (row[i] ?? '').length)));
-  const line = (row: readonly string[]): string =>
-    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join('  ');
-  return [line(COLUMNS), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
+  const notes = rows
+    .filter((r) => r.saturated === false)
+    .map((r) => `* ${r.target} used ${pct(r.cpuUtilisation ?? 0)} of a core: not saturated (the load generator or backend was the limit), so its rps is a floor`);
+  return [alignedTable(COLUMNS, cells), ...notes].join('\n');
 }
 
-/** The one-line verdict of the half-capacity runs. */
-export function formatHalf(h: HalfCapacity): string {
-  const ms = (v: number): string => `${v.toFixed(2)} ms`;
-  return (
-    `latency at half capacity (${Math.round(h.rate)} rps offered = 50% of switchyard's max; ` +
-    `achieved direct ${Math.round(h.directRps)}, switchyard ${Math.round(h.switchyardRps)}):\n` +
-    `  p99 direct ${ms(h.directP99Ms)}, switchyard ${ms(h.switchyardP99Ms)} -> switchyard adds ${ms(h.addedP99Ms)} at p99` +
-    ` (p50 adds ${ms(h.addedP50Ms)})`
-  );
+const FIXED_COLUMNS = ['target', 'rps', 'p50 ms', 'p99 ms', 'CPU µs/req', 'CPU used', 'CPU vs nginx', 'p50 vs direct', 'p99 vs nginx'];
+
+/** Every target at the same paced rate: CPU per request at equal work, and latency at that load. */
+export function formatFixedRate(rate: number, rows: readonly TargetSummary[]): string {
+  const direct = rows.find((r) => r.target === 'direct');
+  const nginx = rows.find((r) => r.target === 'nginx');
+  const signedMs = (v: number): string => `${v >= 0 ? '+' : ''}${v.toFixed(2)} ms`;
+  const cells = rows.map((r) => [
+    r.target,
+    Math.round(r.rps).toString(),
+    r.p50Ms.toFixed(2),
+    r.p99Ms.toFixed(2),
+    dash(r.cpuUsPerRequest, (v) => v.toFixed(1)),
+    dash(r.cpuUtilisation, pct),
+    dash(r.cpuVsNginx, times),
+    direct === undefined || r === direct ? '-' : signedMs(r.p50Ms - direct.p50Ms),
+    nginx === undefined || r === nginx ? '-' : signedMs(r.p99Ms - nginx.p99Ms),
+  ]);
+  return `at a fixed ${Math.round(rate)} rps for every target (half of switchyard's median full-load rps):\n${alignedTable(FIXED_COLUMNS, cells)}`;
+}
+
+/** Switchyard's own figures per target: the workers' share of its CPU, loop delay and GC over a window. */
+export function formatSwitchyardDetail(label: string, rows: readonly TargetSummary[]): string[] {
+  return rows
+    .filter((r) => r.loop !== null || r.workerShare !== null)
+    .map((r) => {
+      const l = r.loop;
+      const loop =
+        l === null
+          ? 'no loop figures (could not read /metrics)'
+          : `event-loop delay p99 ≤ ${l.delayP99Ms} ms, max ≤ ${l.delayMaxMs} ms, ${l.stallsOver5Ms} ticks over 5 ms of ${l.ticks}; ` +
+            `GC ${l.gcPauses} pauses, ${l.gcTotalMs.toFixed(0)} ms in all, longest ≤ ${l.gcMaxMs} ms`;
+      return `${r.target} ${label}: workers ${dash(r.workerShare, pct)} of its CPU; ${loop} (medians per window)`;
+    });
 }
 
 /** Above this share of the proxy core going to other work, a run is flagged as disturbed. */
@@ -134,7 +186,7 @@ const FOREIGN_WARN = 0.1;
 export function formatWarnings(runs: readonly Run[]): string[] {
   const warnings: string[] = [];
   for (const r of runs) {
-    const which = `${r.target} round ${r.round + 1}${r.offeredRate === null ? '' : ' (half capacity)'}`;
+    const which = `${r.target} round ${r.round + 1}${r.offeredRate === null ? '' : ' (fixed rate)'}`;
     if (r.errors > 0 || r.badStatus > 0) {
       warnings.push(`warning: ${which}: ${r.errors} socket errors/timeouts, ${r.badStatus} error statuses`);
     }

@@ -9,8 +9,9 @@ import { describeMachine, formatMachine } from './machine.js';
 import { LOAD_CPU, PROXY_CPU, loadSpec, measure, rotate, type Bench } from './measure.js';
 import { parseOptions, USAGE } from './options.js';
 import { canPin, killAllNow, stopAll } from './processes.js';
+import { formatMemory, measureMemory, type MemoryFigure } from './memory.js';
 import { formatHotFunctions, profilesIn, topSelfTimeOfFile, type HotFunction } from './profile.js';
-import { formatHalf, formatTable, formatWarnings, summarize, summarizeHalf, writeResults, type HalfCapacity, type Run } from './report.js';
+import { formatFixedRate, formatSwitchyardDetail, formatTable, formatWarnings, summarize, writeResults, type Run, type TargetSummary } from './report.js';
 import { startBackend, startTarget, stopTarget, unavailableReason, type Running, type TargetName } from './targets.js';
 
 async function main(): Promise<number> {
@@ -53,7 +54,9 @@ async function main(): Promise<number> {
   const running: Running[] = [];
   for (const name of wanted) {
     try {
-      running.push(await startTarget(name, { dir, backendPort: backend.port, proxyCpu: cpu(PROXY_CPU), switchyardCli: opts.switchyardCli, profileDir }));
+      running.push(
+        await startTarget(name, { dir, backendPort: backend.port, proxyCpu: cpu(PROXY_CPU), switchyardCli: opts.switchyardCli, profileDir, accessLog: opts.accessLog }),
+      );
     } catch (err) {
       const detail = err instanceof Error ? err.message : String(err);
       console.log(`${name}: failed to start; skipped\n${detail.replace(/^/gm, '  | ')}`);
@@ -64,7 +67,8 @@ async function main(): Promise<number> {
 
   console.log(
     `\n${tool}, ${opts.connections} connections${tool === 'wrk' ? `, ${opts.threads} threads` : ''}, ` +
-      `${opts.durationS} s runs, ${opts.rounds} round(s), ${opts.warmupS} s warm-up; targets: ${running.map((t) => t.name).join(', ')}`,
+      `${opts.durationS} s runs, ${opts.rounds} round(s), ${opts.warmupS} s warm-up, access logs ${opts.accessLog}; ` +
+      `targets: ${running.map((t) => t.name).join(', ')}`,
   );
   if (opts.warmupS > 0) {
     for (const target of running) await runLoad(tool, loadSpec(bench, target, opts.warmupS, undefined));
@@ -75,36 +79,54 @@ async function main(): Promise<number> {
     for (const target of rotate(running, round)) {
       const run = await measure(bench, target, round, undefined);
       runs.push(run);
-      const cpuNote = run.cpuUsPerRequest === null ? '' : `, ${run.cpuUsPerRequest.toFixed(1)} µs CPU/req`;
-      console.log(`  round ${round + 1} ${target.name.padEnd(10)} ${Math.round(run.rps)} rps, p99 ${run.p99Ms.toFixed(2)} ms${cpuNote}`);
+      console.log(`  round ${round + 1} ${target.name.padEnd(13)} ${describeRun(run)}`);
     }
   }
-  const summary = summarize(runs, running.map((t) => t.name));
+  const order = running.map((t) => t.name);
+  const summary = summarize(runs, order);
 
-  let half: HalfCapacity | undefined;
-  const direct = running.find((t) => t.name === 'direct');
-  const switchyard = running.find((t) => t.name === 'switchyard');
+  // Every target at one rate: CPU per request at equal work, latency at the same load (invariant of the
+  // comparison: nobody is measured at its own saturation point).
+  let fixed: { rate: number; runs: Run[]; summary: TargetSummary[] } | undefined;
   const switchyardMax = summary.find((s) => s.target === 'switchyard')?.rps;
-  if (direct && switchyard && switchyardMax !== undefined && switchyardMax >= 2) {
-    const rate = switchyardMax / 2;
-    const halfRuns: Run[] = [];
+  const rate = opts.rate ?? (switchyardMax === undefined ? undefined : switchyardMax / 2);
+  if (rate !== undefined && rate >= 2) {
+    console.log(`\nfixed rate: ${Math.round(rate)} rps for every target`);
+    const fixedRuns: Run[] = [];
     for (let round = 0; round < opts.rounds; round++) {
-      for (const target of rotate([direct, switchyard], round)) halfRuns.push(await measure(bench, target, round, rate));
+      for (const target of rotate(running, round)) {
+        const run = await measure(bench, target, round, rate);
+        fixedRuns.push(run);
+        console.log(`  round ${round + 1} ${target.name.padEnd(13)} ${describeRun(run)}`);
+      }
     }
-    half = summarizeHalf(rate, halfRuns);
+    fixed = { rate, runs: fixedRuns, summary: summarize(fixedRuns, order) };
+  }
+
+  const memory: MemoryFigure[] = [];
+  if (opts.idleClients > 0) {
+    // HAProxy's connection cap stays under the descriptor limit (configs.ts): its figure would be cut short.
+    for (const target of running.filter((t) => t.name !== 'haproxy')) {
+      const figure = await measureMemory(target, opts.idleClients);
+      if (figure !== undefined) memory.push(figure);
+    }
   }
 
   // Stopping switchyard before reading profiles: node writes the .cpuprofile as it exits.
   for (const target of running) await stopTarget(target);
-  const profile = profileDir === undefined ? undefined : readProfile(profileDir);
+  const profile = profileDir === undefined ? undefined : readProfiles(profileDir);
 
-  console.log(`\n${formatTable(summary)}`);
-  if (half) console.log(`\n${formatHalf(half)}`);
-  else console.log('\nlatency at half capacity: skipped (needs both direct and switchyard)');
-  for (const warning of formatWarnings([...runs, ...(half?.runs ?? [])])) console.log(warning);
-  if (profile) {
-    console.log(`\nswitchyard CPU profile (${profile.file ?? 'none written'}): top ${profile.top.length} by self time`);
-    if (profile.top.length > 0) console.log(formatHotFunctions(profile.top));
+  console.log(`\nat full load (wrk as fast as each target answers):\n${formatTable(summary)}`);
+  for (const line of formatSwitchyardDetail('at full load', summary)) console.log(line);
+  if (fixed) {
+    console.log(`\n${formatFixedRate(fixed.rate, fixed.summary)}`);
+    for (const line of formatSwitchyardDetail(`at ${Math.round(fixed.rate)} rps`, fixed.summary)) console.log(line);
+  } else console.log('\nfixed-rate runs: skipped (needs switchyard among the targets, or --rate)');
+  if (memory.length > 0) console.log(`\nmemory (resident set of each proxy's process tree):\n${formatMemory(memory).join('\n')}`);
+  for (const warning of formatWarnings([...runs, ...(fixed?.runs ?? [])])) console.log(warning);
+  for (const p of profile ?? []) {
+    console.log(`\nCPU profile ${p.file}: top ${p.top.length} by self time`);
+    if (p.top.length > 0) console.log(formatHotFunctions(p.top));
   }
 
   const path = writeResults(
@@ -119,7 +141,8 @@ async function main(): Promise<number> {
       clockTicksPerSecond: CLOCK_TICKS,
       skipped,
       summary,
-      halfCapacity: half ?? null,
+      fixedRate: fixed ?? null,
+      memory,
       runs,
       profile: profile ?? null,
     },
@@ -129,13 +152,21 @@ async function main(): Promise<number> {
   return 0;
 }
 
-function readProfile(dir: string): { file: string | undefined; top: HotFunction[] } {
-  const file = profilesIn(dir)[0];
-  if (file === undefined) {
-    console.log(`no .cpuprofile in ${dir}: switchyard must exit cleanly on SIGTERM for node to write one`);
-    return { file: undefined, top: [] };
-  }
-  return { file, top: topSelfTimeOfFile(file, 25) };
+function describeRun(run: Run): string {
+  const cpu = run.cpuUsPerRequest === null ? '' : `, ${run.cpuUsPerRequest.toFixed(1)} µs CPU/req, ${(100 * (run.cpuUtilisation ?? 0)).toFixed(0)}% CPU`;
+  const loop = run.loop === null ? '' : `, loop p99 ≤ ${run.loop.delayP99Ms} ms, GC ${run.loop.gcTotalMs.toFixed(0)} ms`;
+  return `${Math.round(run.rps)} rps, p50 ${run.p50Ms.toFixed(2)} ms, p99 ${run.p99Ms.toFixed(2)} ms${cpu}${loop}`;
+}
+
+/** Every .cpuprofile switchyard's processes wrote (keeper, controller and each worker write their own). */
+function readProfiles(dir: string): { file: string; top: HotFunction[] }[] {
+  const files = profilesIn(dir);
+  if (files.length === 0) console.log(`no .cpuprofile in ${dir}: switchyard must exit cleanly on SIGTERM for node to write one`);
+  // The busiest profile first: that is the proxy worker's.
+  return files
+    .map((file) => ({ file, top: topSelfTimeOfFile(file, 25) }))
+    .sort((a, b) => b.top.reduce((sum, h) => sum + h.selfMs, 0) - a.top.reduce((sum, h) => sum + h.selfMs, 0))
+    .slice(0, 2);
 }
 
 // Every exit path ends the children by PID: normal return, a thrown error, Ctrl-C or SIGTERM.

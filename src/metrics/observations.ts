@@ -7,6 +7,7 @@ import type { Exchange } from '../proxy/exchange.js';
 import type { ExchangeObserver } from '../proxy/proxy-context.js';
 import { binOf } from './latency-bins.js';
 import { bucketOf, LATENCY_BUCKETS } from './latency-histogram.js';
+import type { LoopSample } from './loop-health.js';
 
 /** One second of one series (a release of a service, or one instance). */
 export interface SecondSample {
@@ -41,6 +42,8 @@ export interface InstanceSample {
 export interface ObservationBatch {
   releases: ReleaseSample[];
   instances: InstanceSample[];
+  /** The worker's event-loop delay and GC pauses over the same second. */
+  loop?: LoopSample;
 }
 
 class SecondCounts {
@@ -51,11 +54,10 @@ class SecondCounts {
 
   constructor(readonly second: number) {}
 
-  add(status: number, upstreamError: boolean, latencyMs: number): void {
+  add(status: number, upstreamError: boolean, bin: number): void {
     this.requests++;
     if (upstreamError) this.upstream++;
     else this.codes.set(status, (this.codes.get(status) ?? 0) + 1);
-    const bin = binOf(latencyMs);
     this.bins.set(bin, (this.bins.get(bin) ?? 0) + 1);
   }
 
@@ -68,10 +70,11 @@ class SecondCounts {
 class SeriesSeconds {
   private readonly seconds: SecondCounts[] = [];
 
-  add(second: number, status: number, upstreamError: boolean, latencyMs: number): void {
+  /** `bin` is the latency's bin (latency-bins.ts). */
+  add(second: number, status: number, upstreamError: boolean, bin: number): void {
     let last = this.seconds[this.seconds.length - 1];
     if (last === undefined || last.second !== second) this.seconds.push((last = new SecondCounts(second)));
-    last.add(status, upstreamError, latencyMs);
+    last.add(status, upstreamError, bin);
   }
 
   samples(): SecondSample[] {
@@ -108,22 +111,28 @@ class ReleaseCounts {
 export class ObservationBuffer implements ExchangeObserver {
   private releases = new Map<string, Map<string, ReleaseCounts>>();
   private instances = new Map<string, SeriesSeconds>();
+  // Consecutive requests nearly always hit the same release and often the same instance: the last
+  // series of each is kept at hand, so most requests do no map lookup for them.
+  private lastRelease: ReleaseCounts | null = null;
+  private lastInstanceId: string | null = null;
+  private lastInstance: SeriesSeconds | null = null;
 
   onExchangeEnd(exchange: Exchange): void {
     const counts = this.releaseCounts(exchange.service?.name ?? '', exchange.release?.name ?? '');
     const code = exchange.status;
     const ms = exchange.durationMs;
     counts.byCode.set(code, (counts.byCode.get(code) ?? 0) + 1);
-    const bucket = bucketOf(ms);
-    counts.buckets[bucket]!++;
+    counts.buckets[bucketOf(ms)]!++;
     counts.sumSeconds += ms / 1000;
     const failure = exchange.failure;
     const upstreamError = failure !== null && failure !== 'aborted';
     if (upstreamError) counts.upstreamErrors.set(failure, (counts.upstreamErrors.get(failure) ?? 0) + 1);
-    const second = Math.floor(Date.now() / 1000);
-    counts.seconds.add(second, code, upstreamError, ms);
+    // The exchange's own end time: no clock is read here.
+    const second = Math.floor((performance.timeOrigin + exchange.endedAt) / 1000);
+    const bin = binOf(ms);
+    counts.seconds.add(second, code, upstreamError, bin);
     const endpoint = exchange.endpoint;
-    if (endpoint !== null) this.instanceSeconds(endpoint.id).add(second, code, upstreamError, ms);
+    if (endpoint !== null) this.instanceSeconds(endpoint.id).add(second, code, upstreamError, bin);
   }
 
   /** A failed attempt that was retried: an upstream error of the release and instance it hit. */
@@ -131,10 +140,11 @@ export class ObservationBuffer implements ExchangeObserver {
     if (failure === 'aborted') return;
     const counts = this.releaseCounts(exchange.service?.name ?? '', release);
     counts.upstreamErrors.set(failure, (counts.upstreamErrors.get(failure) ?? 0) + 1);
-    const second = Math.floor(Date.now() / 1000);
-    const elapsed = performance.now() - exchange.startedAt;
-    counts.seconds.add(second, 0, true, elapsed);
-    this.instanceSeconds(endpoint.id).add(second, 0, true, elapsed);
+    const now = performance.now();
+    const second = Math.floor((performance.timeOrigin + now) / 1000);
+    const bin = binOf(now - exchange.startedAt);
+    counts.seconds.add(second, 0, true, bin);
+    this.instanceSeconds(endpoint.id).add(second, 0, true, bin);
   }
 
   /** Everything counted since the last call, and a fresh start. */
@@ -144,10 +154,19 @@ export class ObservationBuffer implements ExchangeObserver {
     const instances = [...this.instances].map(([instance, seconds]) => ({ instance, seconds: seconds.samples() }));
     this.releases = new Map();
     this.instances = new Map();
+    this.lastRelease = null;
+    this.lastInstanceId = null;
+    this.lastInstance = null;
     return { releases, instances };
   }
 
   private releaseCounts(service: string, release: string): ReleaseCounts {
+    const last = this.lastRelease;
+    if (last !== null && last.release === release && last.service === service) return last;
+    return (this.lastRelease = this.lookUpReleaseCounts(service, release));
+  }
+
+  private lookUpReleaseCounts(service: string, release: string): ReleaseCounts {
     let byRelease = this.releases.get(service);
     if (byRelease === undefined) this.releases.set(service, (byRelease = new Map<string, ReleaseCounts>()));
     let counts = byRelease.get(release);
@@ -156,6 +175,12 @@ export class ObservationBuffer implements ExchangeObserver {
   }
 
   private instanceSeconds(id: string): SeriesSeconds {
+    if (id === this.lastInstanceId && this.lastInstance !== null) return this.lastInstance;
+    this.lastInstanceId = id;
+    return (this.lastInstance = this.lookUpInstanceSeconds(id));
+  }
+
+  private lookUpInstanceSeconds(id: string): SeriesSeconds {
     let seconds = this.instances.get(id);
     if (seconds === undefined) this.instances.set(id, (seconds = new SeriesSeconds()));
     return seconds;

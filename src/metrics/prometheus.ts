@@ -4,6 +4,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { EndpointReport } from '../proxy/data-plane.js';
 import type { TableSpec } from '../proxy/routing-table.js';
 import { LATENCY_BUCKETS } from './latency-histogram.js';
+import { LOOP_BUCKETS, type LoopSeries } from './loop-health.js';
 import type { RequestMetrics } from './request-metrics.js';
 
 type Labels = Record<string, string | number>;
@@ -82,6 +83,27 @@ export function createMetricsRegistry(metrics: RequestMetrics, dataPlane: DataPl
       return out;
     }),
   );
+  const loopHistogram = (name: string, help: string, pick: (s: LoopSeries) => [ArrayLike<number>, number]) =>
+    computed(name, help, 'histogram', () => {
+      const out: Sample[] = [];
+      for (const [process, series] of metrics.loops) {
+        const [counts, sum] = pick(series);
+        let cumulative = 0;
+        LOOP_BUCKETS.forEach((le, i) => {
+          cumulative += counts[i]!;
+          out.push({ metricName: `${name}_bucket`, labels: { process, le }, value: cumulative });
+        });
+        cumulative += counts[LOOP_BUCKETS.length]!;
+        out.push({ metricName: `${name}_bucket`, labels: { process, le: '+Inf' }, value: cumulative });
+        out.push({ metricName: `${name}_sum`, labels: { process }, value: sum });
+        out.push({ metricName: `${name}_count`, labels: { process }, value: cumulative });
+      }
+      return out;
+    });
+  register(
+    loopHistogram('switchyard_event_loop_delay_seconds', 'How late the event loop ran its timers (stalls), per process', (s) => [s.delay, s.delaySumSeconds]),
+  );
+  register(loopHistogram('switchyard_gc_pause_seconds', 'Garbage-collection pauses, per process', (s) => [s.gc, s.gcSumSeconds]));
   register(
     computed('switchyard_inflight_requests', 'Requests and WebSockets in flight', 'gauge', () => {
       const out: Sample[] = [];

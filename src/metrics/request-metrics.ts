@@ -5,6 +5,7 @@ import type { UpstreamFailure } from '../proxy/errors.js';
 import type { Exchange } from '../proxy/exchange.js';
 import type { Attempted, ExchangeObserver } from '../proxy/proxy-context.js';
 import { LatencyHistogram } from './latency-histogram.js';
+import { LoopSeries, type LoopSample } from './loop-health.js';
 import type { ObservationBatch } from './observations.js';
 import { RollingWindow, WINDOW_SECONDS } from './rolling-window.js';
 
@@ -23,6 +24,8 @@ export class RequestMetrics implements ExchangeObserver {
   readonly series = new Map<string, Map<string, ReleaseSeries>>();
   /** Per instance (endpoint id), the same rolling window. */
   readonly instances = new Map<string, RollingWindow>();
+  /** Per process (`controller`, `proxy-N`): event-loop delay and GC pauses. */
+  readonly loops = new Map<string, LoopSeries>();
 
   onExchangeEnd(exchange: Exchange): void {
     const series = this.seriesFor(exchange.service?.name ?? '', exchange.release?.name ?? '');
@@ -71,12 +74,32 @@ export class RequestMetrics implements ExchangeObserver {
       const window = this.instanceWindow(sample.instance);
       for (const second of sample.seconds) window.add(second);
     }
+    if (batch.loop !== undefined) this.addLoop(batch.loop);
   }
 
-  /** Forgets instances that have seen no request for the whole window (they are long gone). */
-  prune(nowSecond: number): void {
+  addLoop(sample: LoopSample): void {
+    let series = this.loops.get(sample.process);
+    if (series === undefined) this.loops.set(sample.process, (series = new LoopSeries()));
+    series.add(sample);
+  }
+
+  /**
+   * Forgets instances that have seen no request for the whole window (they are long gone), and the
+   * series of releases that left the routing table (`routed` says which are in it) and have seen no
+   * request for the whole window either: their counters, windows and histogram go with them, so a
+   * long-running daemon does not keep every version it ever ran. A release still routed is kept even
+   * when idle (its counters must stay monotonic for Prometheus).
+   */
+  prune(nowSecond: number, routed: (service: string, release: string) => boolean = () => true): void {
+    const stale = nowSecond - WINDOW_SECONDS;
     for (const [id, window] of this.instances) {
-      if (window.lastSecond < nowSecond - WINDOW_SECONDS) this.instances.delete(id);
+      if (window.lastSecond < stale) this.instances.delete(id);
+    }
+    for (const [service, releases] of this.series) {
+      for (const [release, series] of releases) {
+        if (series.window.lastSecond < stale && !routed(service, release)) releases.delete(release);
+      }
+      if (releases.size === 0) this.series.delete(service);
     }
   }
 

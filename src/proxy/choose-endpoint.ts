@@ -10,6 +10,8 @@ import { keyValue, type ReleaseRoute, type ServiceRoute } from './routing-table.
 
 export interface Routed {
   readonly req: IncomingMessage;
+  /** The request's Cookie header, read in the one header scan (so req.headers is never built for it). */
+  readonly cookie: string | undefined;
   /** A Set-Cookie value the response must carry (sticky assignments). */
   addSetCookie(value: string): void;
   /** The chosen release: null until the first choice; replaced on fallback. */
@@ -28,7 +30,7 @@ export function chooseEndpoint(service: ServiceRoute, routed: Routed, now: numbe
     else {
       const byVersion = service.stickyRelease === null ? undefined : stickyRelease(service, routed);
       const sticky = service.policy.sticky;
-      const key = sticky === null ? undefined : readCookie(req.headers.cookie, sticky.cookie);
+      const key = sticky === null ? undefined : readCookie(routed.cookie, sticky.cookie);
       const pinned = key === undefined ? undefined : service.stickyTarget(key);
       if (pinned !== undefined && pinned.endpoint.isAvailable(now) && (byVersion === undefined || pinned.release === byVersion)) {
         routed.release = pinned.release;
@@ -59,7 +61,7 @@ export function chooseEndpoint(service: ServiceRoute, routed: Routed, now: numbe
  */
 function stickyRelease(service: ServiceRoute, routed: Routed): ReleaseRoute | undefined {
   const policy = service.stickyRelease!;
-  const cookie = readCookie(routed.req.headers.cookie, policy.cookie);
+  const cookie = readCookie(routed.cookie, policy.cookie);
   if (!service.isSplit) {
     if (cookie !== undefined) routed.addSetCookie(`${policy.cookie}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax`);
     return undefined;

@@ -22,12 +22,32 @@ import { clientResponseHeaders, forwardedProto, upstreamRequestHead } from './fo
 import { stripPathPrefix } from './host-router.js';
 import type { ProxyContext } from './proxy-context.js';
 import type { ReleaseRoute, ServiceRoute } from './routing-table.js';
-import type { UpstreamHandler } from './upstream/connection.js';
+import type { UpstreamHandler, UpstreamRequest } from './upstream/connection.js';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export class Exchange implements UpstreamHandler, Cuttable, Routed {
+/** The exchange a response belongs to, kept on it so one shared 'close' listener serves every request. */
+const EXCHANGE = Symbol('switchyard.exchange');
+type ExchangeResponse = ServerResponse & { [EXCHANGE]?: Exchange };
+type ExchangeRequest = IncomingMessage & { [EXCHANGE]?: Exchange };
+
+function onResponseClose(this: ExchangeResponse): void {
+  this[EXCHANGE]?.onClientClose();
+}
+
+function onRequestClose(this: ExchangeRequest): void {
+  this[EXCHANGE]?.onRequestClose();
+}
+
+/**
+ * One object per request: the exchange is its own upstream request and upstream handler, so a request
+ * allocates little besides it (no closures, no request literal).
+ */
+export class Exchange implements UpstreamHandler, UpstreamRequest, Cuttable, Routed {
+  /** performance.now() at the start; with performance.timeOrigin it is also the wall clock (one clock read). */
   readonly startedAt = performance.now();
+  /** performance.now() at the end (set with durationMs). */
+  endedAt = 0;
   service: ServiceRoute | null = null;
   release: ReleaseRoute | null = null;
   endpoint: Endpoint | null = null;
@@ -40,15 +60,28 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
   durationMs = 0;
   /** Set when a drain deadline closed this exchange. */
   wasCut = false;
+  /** Set while this exchange listens to its client socket's 'close'. */
+  private onSocketClose: (() => void) | null = null;
 
-  private headers: string[] = [];
-  private path = '';
+  /** Host as the client sent it (null before the head was read), and its Cookie header. */
+  host: string | undefined = undefined;
+  cookie: string | undefined = undefined;
+  // The upstream request (UpstreamRequest): this object is what the upstream client is handed.
+  method = 'GET';
+  path = '';
+  headers: string[] = [];
+  body: Readable | null = null;
+  chunked = false;
+  headersTimeout = 0;
+  bodyTimeout = 0;
+
   private hasBody = false;
   private contentLength: string | undefined;
-  private chunked = false;
   private hostMissing = false;
-  /** The request body as sent upstream when it must pass a size check; else the request itself. */
-  private body: Readable | null = null;
+  /** Index in `headers` of the Host value this proxy added for an HTTP/1.0 client without one: -1 if none. */
+  private addedHostAt = -1;
+  /** The request body when it must pass a size check on its way up; else the request itself is sent. */
+  private limitedBody: Readable | null = null;
   private tried: Endpoint[] | null = null;
   private connected = false;
   private abortUpstream: ((err?: Error) => void) | null = null;
@@ -73,8 +106,11 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
     // Invariant 6: one table per attempt (a retry routes again by the table current then).
     const table = ctx.table;
     const url = req.url ?? '/';
+    this.method = req.method ?? 'GET';
     const head = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress ?? '', forwardedProto(req.socket), false, ctx.releaseHeader);
     this.requestId = head.requestId;
+    this.host = head.host;
+    this.cookie = head.cookie;
     if (head.badRequest !== null) return this.respondError('bad_request', true);
     this.contentLength = head.contentLength;
     this.hostMissing = head.host === undefined;
@@ -87,7 +123,7 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
     this.path = service.match.stripPrefix ? stripPathPrefix(url, service.match.pathPrefix) : url;
     if (!this.checkBodySize()) return;
     this.hasBody = head.chunked || Number(head.contentLength ?? 0) > 0;
-    const now = Date.now();
+    const now = performance.timeOrigin + this.startedAt;
     service.retryBudget.recordRequest(now);
     this.attempt(now);
   }
@@ -117,19 +153,17 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
     this.tellRelease(this.release!);
     if (this.expectsContinue && this.retries === 0) this.res.writeContinue();
     const { timeouts } = service.policy;
-    endpoint.upstream.dispatch(
-      {
-        path: this.path,
-        method: this.req.method ?? 'GET',
-        // An HTTP/1.0 client may send no Host; the app, spoken to in HTTP/1.1, needs one.
-        headers: this.hostMissing ? [...this.headers, 'host', endpoint.address] : this.headers,
-        body: this.hasBody ? (this.body ?? this.req) : null,
-        chunked: this.chunked,
-        headersTimeout: timeouts.response,
-        bodyTimeout: timeouts.idle,
-      },
-      this,
-    );
+    // An HTTP/1.0 client may send no Host; the app, spoken to in HTTP/1.1, needs one: this endpoint's.
+    if (this.hostMissing) {
+      if (this.addedHostAt < 0) {
+        this.headers.push('host', endpoint.address);
+        this.addedHostAt = this.headers.length - 1;
+      } else this.headers[this.addedHostAt] = endpoint.address;
+    }
+    this.body = this.hasBody ? (this.limitedBody ?? this.req) : null;
+    this.headersTimeout = timeouts.response;
+    this.bodyTimeout = timeouts.idle;
+    endpoint.upstream.dispatch(this, this);
   }
 
   /** The release header, set on the first attempt and rewritten when a retry lands on another release. */
@@ -156,7 +190,7 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
     if (
       endpoint !== undefined &&
       sticky !== null &&
-      (sticky.ttlMs !== undefined || readCookie(this.req.headers.cookie, sticky.cookie) !== endpoint.stickyKey)
+      (sticky.ttlMs !== undefined || readCookie(this.cookie, sticky.cookie) !== endpoint.stickyKey)
     ) {
       this.addSetCookie(setCookieValue(sticky.cookie, endpoint.stickyKey, sticky.ttlMs));
     }
@@ -263,28 +297,31 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
    * whose response waits behind an earlier one: its request's `close` (with an error) if its body was
    * still unread, else only the socket's `close`; the response's `close` comes only for the response
    * on the wire. Whichever tells first ends the exchange, so nothing stays in flight for a client
-   * that is gone.
+   * that is gone. Request and response share one listener each; only the socket needs its own.
    */
   private watchClient(): void {
-    this.res.once('close', this.onClientClose);
-    this.req.once('close', this.onRequestClose);
+    (this.res as ExchangeResponse)[EXCHANGE] = this;
+    (this.req as ExchangeRequest)[EXCHANGE] = this;
+    this.res.on('close', onResponseClose);
+    this.req.on('close', onRequestClose);
   }
 
-  private readonly onRequestClose = (): void => {
+  onRequestClose(): void {
     if (this.finished) return;
     // Node may already have detached the socket (null at run time, whatever its type says).
     const socket = this.req.socket as Socket | null;
     if (socket === null || socket.destroyed) return this.onClientClose();
     // The body was read whole; the client may still leave before its response is sent.
-    socket.once('close', this.onClientClose);
-  };
+    this.onSocketClose = () => this.onClientClose();
+    socket.once('close', this.onSocketClose);
+  }
 
-  private readonly onClientClose = (): void => {
+  onClientClose(): void {
     if (this.finished) return;
     // The client went away before the response was complete: stop the upstream side too.
     if (!this.upstreamDone) this.abortUpstream?.();
     this.finish();
-  };
+  }
 
   private checkBodySize(): boolean {
     const max = this.ctx.limits.maxBodySize;
@@ -296,7 +333,7 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
     }
     if (this.chunked) {
       // A chunked body's size is only known as it streams: count it on its way to the app.
-      this.body = this.req.pipe(
+      this.limitedBody = this.req.pipe(
         new BodyLimit(max, () => {
           if (this.finished) return;
           this.abortUpstream?.();
@@ -342,8 +379,9 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
-    (this.req.socket as Socket | null)?.off('close', this.onClientClose);
-    this.durationMs = performance.now() - this.startedAt;
+    if (this.onSocketClose !== null) (this.req.socket as Socket | null)?.off('close', this.onSocketClose);
+    this.endedAt = performance.now();
+    this.durationMs = this.endedAt - this.startedAt;
     this.ctx.observer.onExchangeEnd(this);
   }
 }

@@ -1,14 +1,16 @@
 // Header rewriting in both directions: drop hop-by-hop headers (and the names Connection lists), add
 // X-Forwarded-*, keep or generate X-Request-Id, drop the release header a client sent (only the proxy
 // sets it), and refuse ambiguous requests (request smuggling).
-import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { nextRequestId } from './request-id.js';
 
 export interface UpstreamRequestHead {
   headers: string[];
   requestId: string;
   /** Read here so the hot path never builds Node's req.headers object. */
   host: string | undefined;
+  /** The Cookie header (several joined with "; "), for sticky sessions and rules. */
+  cookie: string | undefined;
   contentLength: string | undefined;
   chunked: boolean;
   /** Why the request must be refused with 400, or null. */
@@ -16,6 +18,14 @@ export interface UpstreamRequestHead {
 }
 
 const MAX_REQUEST_ID_LENGTH = 200;
+
+/**
+ * Lengths of the request header names the scan acts on (te, host, expect, cookie, trailer, upgrade,
+ * connection, keep-alive, x-request-id, content-length, x-forwarded-*, transfer-encoding): a name of
+ * another length (and not proxy-* or a pseudo-header) passes without being lowercased.
+ */
+const ACTED_ON_LENGTH = new Uint8Array(32);
+for (const n of [2, 4, 6, 7, 10, 12, 14, 15, 16, 17]) ACTED_ON_LENGTH[n] = 1;
 const REQUEST_ID = /^[\x21-\x7e]+$/;
 
 /** True for headers that describe one connection and must not cross the proxy. */
@@ -75,6 +85,7 @@ export function upstreamRequestHead(
   const listed = listedByConnection(raw);
   const headers: string[] = [];
   let host: string | null = null;
+  let cookie: string | undefined;
   let hostCount = 0;
   let contentLength: string | undefined;
   let hasTransferEncoding = false;
@@ -85,8 +96,23 @@ export function upstreamRequestHead(
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
+    const first = name.charCodeAt(0) | 0x20;
+    if (
+      listed === null &&
+      ACTED_ON_LENGTH[name.length] !== 1 &&
+      first !== 0x70 /* p */ &&
+      first !== 0x3a /* : */ &&
+      name.length !== releaseHeader.length
+    ) {
+      headers.push(name, value);
+      continue;
+    }
     const lower = name.toLowerCase();
     switch (lower) {
+      case 'cookie':
+        cookie = cookie === undefined ? value : `${cookie}; ${value}`;
+        headers.push(name, value);
+        continue;
       case 'host':
         hostCount++;
         host = value;
@@ -134,7 +160,7 @@ export function upstreamRequestHead(
     hostCount = 1;
     headers.push('host', authority);
   }
-  requestId ??= randomUUID();
+  requestId ??= nextRequestId();
   headers.push(
     'x-forwarded-for',
     forwardedFor === null ? clientIp : `${forwardedFor}, ${clientIp}`,
@@ -149,7 +175,7 @@ export function upstreamRequestHead(
   else if (authority !== null && host !== null && authority.toLowerCase() !== host.toLowerCase()) badRequest = ':authority and Host differ';
   else if (badPseudoHeader !== null) badRequest = `unknown pseudo-header ${badPseudoHeader}`;
   else if (contentLength !== undefined && hasTransferEncoding) badRequest = 'both Content-Length and Transfer-Encoding';
-  return { headers, requestId, badRequest, host: host ?? undefined, contentLength, chunked: hasTransferEncoding };
+  return { headers, requestId, badRequest, host: host ?? undefined, cookie, contentLength, chunked: hasTransferEncoding };
 }
 
 /** X-Forwarded-Proto from the connection the request really came on (not from what the client claims). */

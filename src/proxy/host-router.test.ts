@@ -178,3 +178,21 @@ describe('stripPathPrefix', () => {
     assert.equal(stripPathPrefix('/?q=1', '/'), '/?q=1');
   });
 });
+
+describe('HostRouter with many path prefixes on one host', () => {
+  const prefixes = ['/', '/api', '/api/v2', '/api/v2/', '/apix', ...Array.from({ length: 100 }, (_, i) => `/s${i}`)];
+  const router = new HostRouter(prefixes.map((p) => ({ match: { hosts: [], pathPrefix: p }, target: p })));
+
+  it('finds the longest matching prefix among those sharing the first segment, else the catch-all', () => {
+    assert.equal(router.match('h', '/api/v2/x'), '/api/v2/');
+    assert.equal(router.match('h', '/api/v2'), '/api/v2');
+    assert.equal(router.match('h', '/api/v1'), '/api');
+    assert.equal(router.match('h', '/api?q=1'), '/api');
+    assert.equal(router.match('h', '/apix/1'), '/apix');
+    assert.equal(router.match('h', '/apiy'), '/');
+    assert.equal(router.match('h', '/s42/item'), '/s42');
+    assert.equal(router.match('h', '/s420'), '/');
+    assert.equal(router.match('h', '/'), '/');
+    assert.equal(router.match('h', '?x'), undefined, 'a request target that is not a path matches no prefix');
+  });
+});

@@ -12,34 +12,77 @@ interface PrefixEntry<T> {
   target: T;
 }
 
+/**
+ * One host's path prefixes, longest first, indexed by their first path segment: a lookup compares only
+ * the prefixes that can match ("/api…" for a path "/api/x"), then the ones that match every path ("/").
+ */
+class PrefixList<T> {
+  private readonly bySegment = new Map<string, PrefixEntry<T>[]>();
+  private readonly general: PrefixEntry<T>[] = [];
+
+  constructor(entries: readonly PrefixEntry<T>[]) {
+    const sorted = [...entries].sort((a, b) => b.prefix.length - a.prefix.length);
+    for (const entry of sorted) {
+      const segment = entry.prefix.length > 1 && entry.prefix.charCodeAt(0) === 47 ? firstSegment(entry.prefix) : null;
+      if (segment === null) this.general.push(entry);
+      else {
+        const list = this.bySegment.get(segment) ?? [];
+        list.push(entry);
+        this.bySegment.set(segment, list);
+      }
+    }
+  }
+
+  match(path: string): T | undefined {
+    if (this.bySegment.size > 0) {
+      const hit = matchPrefix(this.bySegment.get(firstSegment(path)) ?? [], path);
+      if (hit !== undefined) return hit;
+    }
+    return matchPrefix(this.general, path);
+  }
+}
+
+/** "/api/x?q" → "api", "/api?q" → "api", "/" → "". */
+function firstSegment(path: string): string {
+  let end = 1;
+  while (end < path.length) {
+    const c = path.charCodeAt(end);
+    if (c === 47 /* / */ || c === 63 /* ? */) break;
+    end++;
+  }
+  return path.slice(1, end);
+}
+
 export class HostRouter<T> {
-  private readonly exact = new Map<string, PrefixEntry<T>[]>();
+  private readonly exact = new Map<string, PrefixList<T>>();
   /** Wildcards by suffix (".example.com"), longest suffix first. */
-  private readonly wildcards: { suffix: string; entries: PrefixEntry<T>[] }[] = [];
-  private readonly anyHost: PrefixEntry<T>[] = [];
+  private readonly wildcards: { suffix: string; entries: PrefixList<T> }[] = [];
+  private readonly anyHost: PrefixList<T>;
 
   constructor(routes: readonly { match: RouteMatch; target: T }[]) {
+    const exact = new Map<string, PrefixEntry<T>[]>();
+    const wildcards: { suffix: string; entries: PrefixEntry<T>[] }[] = [];
+    const anyHost: PrefixEntry<T>[] = [];
     for (const { match, target } of routes) {
       const entry = { prefix: match.pathPrefix, target };
-      if (match.hosts.length === 0) this.anyHost.push(entry);
+      if (match.hosts.length === 0) anyHost.push(entry);
       for (const host of match.hosts) {
         if (host.startsWith('*.')) {
           const suffix = host.slice(1);
-          let group = this.wildcards.find((w) => w.suffix === suffix);
-          if (!group) this.wildcards.push((group = { suffix, entries: [] }));
+          let group = wildcards.find((w) => w.suffix === suffix);
+          if (!group) wildcards.push((group = { suffix, entries: [] }));
           group.entries.push(entry);
         } else {
-          const list = this.exact.get(host) ?? [];
+          const list = exact.get(host) ?? [];
           list.push(entry);
-          this.exact.set(host, list);
+          exact.set(host, list);
         }
       }
     }
-    const byLength = (a: PrefixEntry<T>, b: PrefixEntry<T>) => b.prefix.length - a.prefix.length;
-    for (const list of this.exact.values()) list.sort(byLength);
-    for (const group of this.wildcards) group.entries.sort(byLength);
-    this.wildcards.sort((a, b) => b.suffix.length - a.suffix.length);
-    this.anyHost.sort(byLength);
+    for (const [host, entries] of exact) this.exact.set(host, new PrefixList(entries));
+    wildcards.sort((a, b) => b.suffix.length - a.suffix.length);
+    for (const group of wildcards) this.wildcards.push({ suffix: group.suffix, entries: new PrefixList(group.entries) });
+    this.anyHost = new PrefixList(anyHost);
   }
 
   /** `host` is the Host header as sent (any case, maybe with a port); `path` the request target. */
@@ -47,17 +90,17 @@ export class HostRouter<T> {
     const name = host === undefined ? '' : hostName(host);
     const exact = this.exact.get(name);
     if (exact) {
-      const hit = matchPrefix(exact, path);
+      const hit = exact.match(path);
       if (hit !== undefined) return hit;
     }
     for (const group of this.wildcards) {
       // "*.example.com" matches "a.example.com" and "a.b.example.com", not "example.com".
       if (name.length > group.suffix.length && name.endsWith(group.suffix)) {
-        const hit = matchPrefix(group.entries, path);
+        const hit = group.entries.match(path);
         if (hit !== undefined) return hit;
       }
     }
-    return matchPrefix(this.anyHost, path);
+    return this.anyHost.match(path);
   }
 }
 

@@ -5,6 +5,9 @@ import { createServer as createHttpsServer, type ServerOptions as HttpsOptions }
 import type { Duplex } from 'node:stream';
 import { errorBody, statusOf, type ProxyErrorCode } from './errors.js';
 
+const CURRENT_RESPONSE = Symbol('switchyard.currentResponse');
+type WithResponse = Duplex & { [CURRENT_RESPONSE]?: ServerResponse };
+
 export interface ServerLimits {
   headersTimeout: number;
   requestTimeout: number;
@@ -33,17 +36,17 @@ export function createListener(limits: ServerLimits, handlers: ListenerHandlers,
   };
   const server = tls === undefined ? createServer(options) : createHttpsServer({ ...tls, ...options });
   server.maxConnections = limits.maxConnections;
-  // The response in progress on each connection, so a late parse error never writes into its body.
-  const current = new WeakMap<Duplex, ServerResponse>();
+  // The response in progress on each connection, so a late parse error never writes into its body (a
+  // property of the socket: a WeakMap.set per request costs more).
   const onRequest = (req: IncomingMessage, res: ServerResponse, expectsContinue: boolean) => {
-    current.set(req.socket, res);
+    (req.socket as WithResponse)[CURRENT_RESPONSE] = res;
     handlers.onRequest(req, res, expectsContinue);
   };
   server.on('request', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, false));
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => onRequest(req, res, true));
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => handlers.onUpgrade(req, socket, head));
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    const res = current.get(socket);
+    const res = (socket as WithResponse)[CURRENT_RESPONSE];
     if (res !== undefined && res.headersSent && !res.writableFinished) socket.destroy();
     else answerClientError(err, socket);
   });

@@ -26,6 +26,7 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
   endpoint: Endpoint | null = null;
   triedEndpoints: Endpoint[] | null = null;
   retries = 0;
+  cookie: string | undefined = undefined;
 
   /** A WebSocket handshake keeps its assignment for the session; it sets no cookies. */
   addSetCookie(): void {}
@@ -58,6 +59,7 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
     const url = req.url ?? '/';
     const head = upstreamRequestHead(req.rawHeaders, req.socket.remoteAddress ?? '', forwardedProto(req.socket), false, ctx.releaseHeader);
     if (head.badRequest !== null || req.headers.host === undefined) return this.reject('bad_request');
+    this.cookie = head.cookie;
     const service = ctx.table.match(req.headers.host, url);
     if (service === undefined) return this.reject('no_route');
     this.service = service;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { startBackend, type Backend } from '../helpers/backend.js';
+import { waitFor } from '../helpers/wait.js';
 import { freePort, startDaemon, staticConfig, tempDir, type DaemonProcess, type TempDir } from '../helpers/daemon.js';
 
 const DASHBOARD = new URL('../../examples/grafana/switchyard-dashboard.json', import.meta.url);
@@ -69,6 +70,27 @@ describe('/metrics', { timeout: 60_000 }, () => {
     assert.match(metrics, /^process_cpu_seconds_total \d/m);
     assert.match(metrics, /^process_resident_memory_bytes \d/m);
     assert.doesNotMatch(metrics, /switchyard_process_/);
+  });
+
+  it('exposes the event-loop delay and GC pauses of the controller and of each proxy worker as histograms', async () => {
+    // Workers ship once a second, the controller samples itself once a second: poll until both are in.
+    const text = await waitFor(
+      async () => {
+        const res = await request(`${daemon.adminUrl}/metrics`, { reset: true });
+        const body = await res.body.text();
+        const sampled = (process: string) => new RegExp(`^switchyard_event_loop_delay_seconds_count\\{process="${process}"\\} [1-9]`, 'm').test(body);
+        return sampled('proxy-1') && sampled('controller') ? body : undefined;
+      },
+      { timeout: 10_000, interval: 200, message: 'loop-delay samples from proxy 1 and the controller' },
+    );
+    for (const process of ['proxy-1', 'controller']) {
+      const buckets = [...text.matchAll(new RegExp(`^switchyard_event_loop_delay_seconds_bucket\\{process="${process}",le="([^"]+)"\\} (\\d+)`, 'gm'))];
+      assert.ok(buckets.length >= 10, `${process}: ${buckets.length} buckets`);
+      assert.equal(buckets.at(-1)![1], '+Inf');
+      const counts = buckets.map((b) => Number(b[2]));
+      assert.deepEqual(counts, [...counts].sort((a, b) => a - b), `${process}: cumulative buckets`);
+      assert.match(text, new RegExp(`^switchyard_gc_pause_seconds_count\\{process="${process}"\\} \\d+`, 'm'));
+    }
   });
 
   it('has a Grafana dashboard in examples/ whose every query reads metrics this daemon exports', () => {

@@ -12,6 +12,7 @@ import { adminRoutes } from '../../api/routes.js';
 import { ConfigError, loadConfig, type Config } from '../../config/index.js';
 import { Controller } from '../../deploy/controller.js';
 import { HealthChecker } from '../../health/active-checker.js';
+import { LoopMonitor } from '../../metrics/loop-health.js';
 import { createMetricsRegistry } from '../../metrics/prometheus.js';
 import { RequestMetrics } from '../../metrics/request-metrics.js';
 import type { Instance } from '../../runtime/instance.js';
@@ -58,6 +59,8 @@ export class ControlPlane {
   private admin: Server | null = null;
   private stopped: Promise<void> | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
+  /** This process's own event-loop delay and GC pauses, counted like a worker's. */
+  private loop: { monitor: LoopMonitor; timer: NodeJS.Timeout } | null = null;
   private upgradeStatus: UpgradeStatus | null;
   private readonly upgradeAnswers = new Map<number, (answer: UpgradeAnswer) => void>();
   private nextUpgradeRequest = 1;
@@ -234,6 +237,10 @@ export class ControlPlane {
     this.stopped ??= (async () => {
       this.log.info('stopping the app instances');
       if (this.pruneTimer) clearInterval(this.pruneTimer);
+      if (this.loop) {
+        clearInterval(this.loop.timer);
+        this.loop.monitor.stop();
+      }
       this.certificates.stop();
       // Event streams (dashboards, `deploy` following along) never end by themselves: cut them now.
       const adminClosed = new Promise<void>((resolve) => (this.admin ? this.admin.close(() => resolve()) : resolve()));
@@ -275,6 +282,12 @@ export class ControlPlane {
     }
   }
 
+  /** Metric series of releases no longer routed (and quiet for the whole window) go with their release. */
+  private pruneMetrics(): void {
+    const routed = new Set(this.controller.publishedTable().services.flatMap((s) => s.releases.map((r) => `${s.name}\0${r.name}`)));
+    this.metrics.prune(Math.floor(Date.now() / 1000), (service, release) => routed.has(`${service}\0${release}`));
+  }
+
   private async serveAdmin(): Promise<void> {
     const { config } = this;
     const { start } = this.options;
@@ -283,8 +296,10 @@ export class ControlPlane {
       this.controller.serviceNames().map((name) => [name, this.controller.activeRun(name)?.row.state ?? 'idle'] as [string, string]),
     );
     registerTlsMetrics(registry, { certificates: () => this.certificates.views(), handshakeFailures: () => this.handshakeFailures });
-    this.pruneTimer = setInterval(() => this.metrics.prune(Math.floor(Date.now() / 1000)), 60_000);
+    this.pruneTimer = setInterval(() => this.pruneMetrics(), 60_000);
     this.pruneTimer.unref();
+    const monitor = new LoopMonitor('controller');
+    this.loop = { monitor, timer: setInterval(() => this.metrics.addLoop(monitor.take()), 1000).unref() };
     const admin = createAdminServer({
       router: adminRoutes(this, registry),
       auth: new TokenAuth(readToken(config)),

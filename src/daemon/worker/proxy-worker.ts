@@ -3,9 +3,10 @@
 // what it saw every second. It never reads the store and never waits for the controller on a request.
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import { LoopMonitor } from '../../metrics/loop-health.js';
 import { upstreamClient } from '../../proxy/upstream/choose-client.js';
 import { ObservationBuffer } from '../../metrics/observations.js';
-import { AccessLog, combineObservers, createAccessLogger } from '../../proxy/access-log.js';
+import { AccessLog, combineObservers, openAccessLog } from '../../proxy/access-log.js';
 import type { DrainReport } from '../../proxy/drain.js';
 import type { TlsSnapshot } from '../../proxy/edge/tls-snapshot.js';
 import { describeTable } from '../../proxy/describe-table.js';
@@ -19,6 +20,7 @@ export class ProxyWorker {
   private proxy: Proxy | null = null;
   private accessLog: AccessLog | null = null;
   private readonly observations = new ObservationBuffer();
+  private loop: LoopMonitor | null = null;
   private ejections: EjectionNote[] = [];
   private startMessage: WorkerStart | null = null;
   private listening: Promise<AddressInfo[]> | null = null;
@@ -38,6 +40,7 @@ export class ProxyWorker {
       case 'start':
         this.startMessage = message;
         process.title = `switchyard proxy ${message.index} (generation ${message.generation})`;
+        this.loop ??= new LoopMonitor(`proxy-${message.index}`);
         if (message.tls !== null) this.tls = message.tls.snapshot;
         if (message.table !== null) this.install(message.table);
         return;
@@ -66,7 +69,8 @@ export class ProxyWorker {
         await this.proxy.close(drainMs, mode);
       }
       this.ship();
-      this.accessLog?.flush();
+      this.loop?.stop();
+      await this.accessLog?.close();
       this.exit(0);
     })();
     return this.stopping;
@@ -110,7 +114,7 @@ export class ProxyWorker {
     const { settings } = table;
     const observers: ExchangeObserver[] = [this.observations];
     if (settings.accessLog.enabled) {
-      this.accessLog = new AccessLog(createAccessLogger(settings.accessLog.destination));
+      this.accessLog = new AccessLog(openAccessLog(settings.accessLog.destination));
       observers.push(this.accessLog);
     }
     return new Proxy({
@@ -157,6 +161,8 @@ export class ProxyWorker {
       if (delta > 0) handshakeFailures[listener] = delta;
     }
     this.shippedHandshakeFailures = failures;
-    this.send({ t: 'observations', batch: this.observations.take(), endpoints, ejections, handshakeFailures });
+    const batch = this.observations.take();
+    if (this.loop !== null) batch.loop = this.loop.take();
+    this.send({ t: 'observations', batch, endpoints, ejections, handshakeFailures });
   }
 }

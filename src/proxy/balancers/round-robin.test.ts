@@ -4,7 +4,7 @@ import { after, describe, it } from 'node:test';
 import { destroyEndpoints, endpoint, track } from '../../../test/fixtures/endpoints.js';
 import { Endpoint } from '../endpoint.js';
 import type { PickContext } from './balancer.js';
-import { RoundRobinBalancer } from './round-robin.js';
+import { RoundRobinBalancer, scheduleOf } from './round-robin.js';
 
 const NOW = 1_000_000;
 
@@ -138,5 +138,25 @@ describe('round-robin balancer', () => {
     assert.ok(Math.abs(halfway - 1 / 3) < 0.01, `share halfway: ${halfway}`);
     assert.ok(Math.abs(done - 1 / 2) < 0.01, `share when done: ${done}`);
     assert.ok(atStart < halfway && halfway < done);
+  });
+
+  it('precomputes the repeating sequence of whole-number weights, and none for fractional ones', () => {
+    assert.deepEqual([...scheduleOf([5, 1, 1])!], [0, 0, 1, 0, 2, 0, 0]);
+    assert.deepEqual([...scheduleOf([2, 0, 2])!], [0, 2], 'weights divided by their gcd, zero weights left out');
+    assert.equal(scheduleOf([0.5, 1]), null);
+    assert.equal(scheduleOf([0, 0]), null);
+  });
+
+  it('keeps exact shares when an endpoint is ejected mid-sequence and again once it is back', () => {
+    const b = endpoint('b', 2);
+    const balancer = new RoundRobinBalancer([endpoint('a'), b, endpoint('c')]);
+    assert.deepEqual(tally(picks(balancer, 400)), { a: 100, b: 200, c: 100 });
+    b.ejectedUntil = NOW + 1000;
+    // The pick that meets b switches to full passes: the rest split evenly from there on.
+    const during = picks(balancer, 401).slice(1);
+    assert.deepEqual(tally(during), { a: 200, c: 200 });
+    // Back in rotation: after the next check, the precomputed sequence again, with b's double share.
+    const after = picks(balancer, 4000, ctx(NOW + 1000)).slice(-2000);
+    assert.deepEqual(tally(after), { a: 500, b: 1000, c: 500 });
   });
 });

@@ -5,6 +5,7 @@ import { connect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Readable } from 'node:stream';
 import { createResponseParser, type NativeHttpParser, type OnHeadersComplete } from './http-parser.js';
+import { coarseNow, overdue, unwatch, watch, type HasDeadline } from './deadlines.js';
 import { UpstreamError } from './upstream-error.js';
 
 export interface UpstreamRequest {
@@ -53,7 +54,7 @@ const CHUNK_END = Buffer.from('\r\n');
 const LAST_CHUNK = '0\r\n\r\n';
 const HEAD = 'HEAD';
 
-export class UpstreamConnection {
+export class UpstreamConnection implements HasDeadline {
   private readonly socket: Socket;
   private readonly parser: NativeHttpParser;
   private phase: Phase = 'connecting';
@@ -67,8 +68,12 @@ export class UpstreamConnection {
   private wrote = false;
   private reused = false;
   private stopBody: (() => void) | null = null;
-  private timeoutMs = -1;
+  /** The current phase's time limit (0 = none) and the last activity it counts from (deadlines.ts). */
+  private limitMs = 0;
+  private activeAt = 0;
   private readonly resume = () => this.socket.resume();
+  /** Handed to each request's handler: cancels whatever this connection is doing for it. */
+  private readonly abortRequest = (err?: Error) => this.abort(err);
 
   constructor(
     private readonly options: ConnectionOptions,
@@ -80,7 +85,8 @@ export class UpstreamConnection {
       ? tlsConnect({ host: options.host, port: options.port, ca: tls.ca, servername: tls.serverName ?? (isIP(options.host) ? undefined : options.host) }).setNoDelay(true)
       : connect({ host: options.host, port: options.port, noDelay: true });
     this.socket = socket;
-    this.armTimeout(options.connectTimeout);
+    this.limit(options.connectTimeout);
+    watch(this);
     const parser = createResponseParser({
       onHeaders: (headers: string[]) => {
         for (const h of headers) this.pendingHeaders.push(h);
@@ -95,7 +101,6 @@ export class UpstreamConnection {
     this.parser = parser;
     socket.on(tls ? 'secureConnect' : 'connect', () => this.onConnected());
     socket.on('data', (data: Buffer) => this.onSocketData(data));
-    socket.on('timeout', () => this.onSocketTimeout());
     socket.on('end', () => this.onSocketEnd());
     socket.on('error', (err: Error) => this.fail(this.describe(err)));
     socket.on('close', () => this.onSocketClose());
@@ -133,8 +138,8 @@ export class UpstreamConnection {
     const request = this.request!;
     const handler = this.handler!;
     this.phase = 'headers';
-    this.armTimeout(request.headersTimeout);
-    handler.onConnect((err) => this.abort(err));
+    this.limit(request.headersTimeout);
+    handler.onConnect(this.abortRequest);
     // onConnect may have aborted (the client left while the request waited).
     if (this.handler !== handler || (this.phase as Phase) === 'closed') return;
     let head = `${request.method} ${request.path} HTTP/1.1${CRLF}`;
@@ -152,6 +157,7 @@ export class UpstreamConnection {
     const onData = (chunk: Buffer) => {
       if (chunk.length === 0) return;
       let ok: boolean;
+      this.activeAt = coarseNow();
       if (chunked) {
         socket.write(`${chunk.length.toString(16)}${CRLF}`, 'latin1');
         socket.write(chunk);
@@ -194,7 +200,7 @@ export class UpstreamConnection {
     if (handler === null) return 0;
     this.keepAlive = keepAlive;
     this.phase = 'body';
-    this.armTimeout(this.request!.bodyTimeout);
+    this.limit(this.request!.bodyTimeout);
     if (!handler.onHeaders(status, all, this.resume, statusText)) this.socket.pause();
     // A HEAD response has no body, whatever its Content-Length says.
     return this.request?.method === HEAD ? 1 : 0;
@@ -225,21 +231,22 @@ export class UpstreamConnection {
 
   private becomeIdle(): void {
     this.phase = 'idle';
-    this.armTimeout(this.options.keepAliveTimeout);
+    this.limit(this.options.keepAliveTimeout);
   }
 
-  /**
-   * Sets the socket's inactivity timeout for the current phase. Re-arming allocates a timer, and
-   * activity already restarts it, so an unchanged value (response and idle timeouts are often equal)
-   * is left as it is.
-   */
-  private armTimeout(ms: number): void {
-    if (ms === this.timeoutMs) return;
-    this.timeoutMs = ms;
-    this.socket.setTimeout(ms);
+  /** Starts the current phase's time limit (0 = none) from now. */
+  private limit(ms: number): void {
+    this.limitMs = ms;
+    this.activeAt = coarseNow();
+  }
+
+  /** The sweep's check (deadlines.ts): connect, response head, body silence or keep-alive idle time ran out. */
+  checkDeadline(now: number): void {
+    if (overdue(now, this.activeAt, this.limitMs)) this.onTimeout();
   }
 
   private onSocketData(data: Buffer): void {
+    this.activeAt = coarseNow();
     if (this.phase === 'idle' || this.handler === null) {
       // Nothing was asked: an app that talks out of turn cannot be trusted with the next request.
       if (this.phase !== 'body') this.socket.destroy();
@@ -259,7 +266,7 @@ export class UpstreamConnection {
     this.socket.end();
   }
 
-  private onSocketTimeout(): void {
+  private onTimeout(): void {
     switch (this.phase) {
       case 'connecting':
         return this.fail(new UpstreamError('upstream_connect_timeout', `connect timeout after ${this.options.connectTimeout} ms`, 'SY_ERR_CONNECT_TIMEOUT'));
@@ -267,7 +274,7 @@ export class UpstreamConnection {
         return this.fail(new UpstreamError('upstream_timeout', 'no response head in time', 'SY_ERR_HEADERS_TIMEOUT'));
       case 'body':
         return this.fail(new UpstreamError('upstream_timeout', 'the response body stalled', 'SY_ERR_BODY_TIMEOUT'));
-      default:
+      case 'idle':
         this.socket.destroy();
     }
   }
@@ -277,6 +284,7 @@ export class UpstreamConnection {
       this.fail(new UpstreamError('upstream_reset', 'the app closed the connection before the response was complete', 'ECONNRESET'));
     }
     this.phase = 'closed';
+    unwatch(this);
     this.parser.close();
     this.onClosed(this);
   }

@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { after, describe, it } from 'node:test';
 import type { UpstreamHandler, UpstreamRequest } from './connection.js';
 import { UpstreamPool } from './pool.js';
+import { waitFor } from '../../../test/helpers/wait.js';
 
 interface Outcome {
   status: number;
@@ -144,6 +145,19 @@ describe('upstream pool', () => {
     const cut = await send(cutting);
     assert.equal(cut.status, 200);
     assert.ok(cut.error !== null, 'a body shorter than its Content-Length is an error, not a complete response');
+  });
+
+  it('closes a connection idle for keepAliveTimeout, not before', async () => {
+    const server = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push(server);
+    const pool = new UpstreamPool({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, connectTimeout: 2000, keepAliveTimeout: 400 });
+    pools.push(pool);
+    assert.equal((await send(pool)).body, 'ok');
+    const idleSince = Date.now();
+    assert.equal(pool.size, 1);
+    await waitFor(() => pool.size === 0, { timeout: 3000, interval: 10, message: 'the idle connection to be closed' });
+    assert.ok(Date.now() - idleSince >= 390, `closed after ${Date.now() - idleSince} ms`);
   });
 
   it('ignores informational responses and delivers the final one', async () => {
