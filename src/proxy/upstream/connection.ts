@@ -110,6 +110,16 @@ export class UpstreamConnection implements HasDeadline {
     return this.phase === 'idle';
   }
 
+  /**
+   * Whether it may carry a request sent at `now` (performance.now()): idle, and idle for less than
+   * keepAliveTimeout. The sweep closes it at that age, but a stalled event loop runs no sweep, and an app
+   * closing the connection as a request arrives makes that request fail where it cannot be retried.
+   */
+  reusableAt(now: number): boolean {
+    const limit = this.options.keepAliveTimeout;
+    return this.phase === 'idle' && (limit <= 0 || now - this.activeAt < limit);
+  }
+
   /** Sends one request; the handler hears about it until onComplete or onError. */
   dispatch(request: UpstreamRequest, handler: UpstreamHandler): void {
     this.handler = handler;

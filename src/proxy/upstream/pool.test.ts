@@ -160,6 +160,24 @@ describe('upstream pool', () => {
     assert.ok(Date.now() - idleSince >= 390, `closed after ${Date.now() - idleSince} ms`);
   });
 
+  it('never sends on a connection idle for keepAliveTimeout, even when a stalled event loop ran no sweep to close it', async () => {
+    let connections = 0;
+    const server = createServer((_req, res) => res.end('ok'));
+    server.keepAliveTimeout = 60_000;
+    server.on('connection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    servers.push(server);
+    const pool = new UpstreamPool({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, connectTimeout: 2000, keepAliveTimeout: 300 });
+    pools.push(pool);
+    assert.equal((await send(pool)).body, 'ok');
+    assert.equal(connections, 1);
+    // The loop is blocked past keepAliveTimeout (a GC pause, a busy machine); the next request comes at once.
+    const blockedUntil = performance.now() + 600;
+    while (performance.now() < blockedUntil);
+    assert.equal((await send(pool)).body, 'ok');
+    assert.equal(connections, 2, 'the second request went on a new connection, not on the one past its keep-alive time');
+  });
+
   it('ignores informational responses and delivers the final one', async () => {
     const { pool } = await listen(
       createTcpServer((socket) =>

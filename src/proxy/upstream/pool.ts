@@ -16,7 +16,14 @@ export class UpstreamPool implements Upstream {
 
   dispatch(request: UpstreamRequest, handler: UpstreamHandler): void {
     let connection = this.idle.pop();
-    while (connection !== undefined && !connection.isIdle) connection = this.idle.pop();
+    if (connection !== undefined) {
+      // Idle time is stamped with the sweep's clock, which only lags: a connection never looks younger than it is.
+      const now = performance.now();
+      while (connection !== undefined && !connection.reusableAt(now)) {
+        if (connection.isIdle) connection.destroy();
+        connection = this.idle.pop();
+      }
+    }
     if (connection === undefined) {
       connection = new UpstreamConnection(
         this.options,
