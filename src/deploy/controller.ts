@@ -428,6 +428,7 @@ export class Controller {
       store.setRouting(service, storedRouting(routing));
     });
     this.routings.set(service, routing);
+    await store.flush();
     await this.applyTable();
   }
 
