@@ -13,7 +13,7 @@ const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url)); // where `--
 // Opens the store, writes a release, a deployment and an event, and is SIGKILLed at once: no close(),
 // no checkpoint, no exit handlers. Only what SQLite committed to disk can survive.
 const CHILD = `
-const { Store } = await import(${JSON.stringify(STORE_MODULE)});
+const { SqliteStore } = await import(${JSON.stringify(STORE_MODULE)});
 const store = SqliteStore.open(process.env.STATE_DIR);
 const release = store.createRelease('web', 'v2', { kind: 'process', command: 'node server.js', cwd: '.', env: {} });
 const deployment = store.createDeployment({
