@@ -70,6 +70,11 @@ export class SqliteStore implements Store {
     return new SqliteStore(db, path);
   }
 
+  /** A store over a database already open and migrated (the etcd mirror keeps these tables in memory). */
+  static attach(db: Database.Database, path: string): SqliteStore {
+    return new SqliteStore(db, path);
+  }
+
   // services
 
   /** Records the service if it is new; a no-op otherwise. */
