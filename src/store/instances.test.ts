@@ -34,7 +34,7 @@ describe('instances', () => {
 
   it('creates an instance with no restarts and reads it back', () => {
     const created = store.createInstance(row('web-1-1'));
-    assert.deepEqual(created, { ...row('web-1-1'), restarts: 0, createdAt: created.createdAt, updatedAt: created.createdAt });
+    assert.deepEqual(created, { ...row('web-1-1'), restarts: 0, node: null, createdAt: created.createdAt, updatedAt: created.createdAt });
     assert.deepEqual(store.instance('web-1-1'), created);
     assert.equal(store.instance('nope'), undefined);
   });
