@@ -9,7 +9,7 @@ import type { RequestMetrics } from '../metrics/request-metrics.js';
 import type { DataPlane } from '../proxy/data-plane.js';
 import type { TableSpec } from '../proxy/routing-table.js';
 import type { Instance } from '../runtime/instance.js';
-import type { Supervisor } from '../runtime/supervisor.js';
+import type { InstanceRuntime } from '../runtime/instance-runtime.js';
 import type { DeploymentRow, ReleaseRow, ReleaseSpec, Store } from '../store/index.js';
 import { instanceCount, parseDeployRequest, releaseSpecFor, VERSION_LABEL } from './deploy-request.js';
 import { DeploymentRun, type HookName } from './deployment-run.js';
@@ -31,11 +31,14 @@ interface Standby {
   until: number;
 }
 
+/** What the controller reads of instance health (local checks, or in a cluster every host's reports). */
+export type HealthView = Pick<HealthChecker<Instance>, 'onChange' | 'isHealthy' | 'healthySince' | 'updatePolicy'>;
+
 export interface ControllerDeps {
   store: Store;
-  health: HealthChecker<Instance>;
+  health: HealthView;
   metrics: RequestMetrics;
-  supervisor: Supervisor;
+  supervisor: InstanceRuntime;
   dataPlane: DataPlane;
   log: Logger;
 }

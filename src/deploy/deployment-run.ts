@@ -4,7 +4,8 @@
 import type { ServiceConfig } from '../config/index.js';
 import type { Instance } from '../runtime/instance.js';
 import { withLastLine } from '../runtime/instance-output.js';
-import { CRASH_LOOP_EXITS, InstanceStartError, type Supervisor } from '../runtime/supervisor.js';
+import type { InstanceRuntime } from '../runtime/instance-runtime.js';
+import { CRASH_LOOP_EXITS, InstanceStartError } from '../runtime/supervisor.js';
 import type { DeploymentRow, DeploymentState, ReleaseRow, StepRow, Store } from '../store/index.js';
 import { DeployError, DeploymentFailure } from './errors.js';
 import { killIfFaultPoint } from './fault-injection.js';
@@ -19,7 +20,7 @@ export type HookName = 'preDeploy' | 'postDeploy' | 'onRollback';
 export interface RunContext {
   readonly service: string;
   readonly store: Store;
-  readonly supervisor: Supervisor;
+  readonly supervisor: InstanceRuntime;
   config(): ServiceConfig;
   routing(): Routing;
   /** Resolves once every proxy routes by the new split. */

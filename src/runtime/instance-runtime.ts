@@ -1,0 +1,5 @@
+// What deployments need from whatever runs instances: the local Supervisor on one host, or in a
+// cluster the leader's view of every host's instances (src/cluster/cluster-supervisor.ts).
+import type { Supervisor } from './supervisor.js';
+
+export type InstanceRuntime = Pick<Supervisor, 'instances' | 'get' | 'onCrash' | 'reserve' | 'start' | 'whenReady' | 'stop' | 'adopt' | 'stopAll'>;
