@@ -1,6 +1,7 @@
 // `npm run demo`, the main job: switchyard runs a Node app (2 instances) and a Python app under steady
 // load, then ships a rolling deploy v1→v2, a blue-green v2→v3, and a broken v4 that is rolled back by
-// itself; it prints what every request saw. Zero failed requests is the point.
+// itself; then switchyard upgrades itself under the same load (a new generation takes the sockets and
+// adopts the apps); it prints what every request saw. Zero failed requests is the point.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -47,8 +48,14 @@ services:
 const daemon = spawn(process.execPath, [join(root, 'dist/cli/main.js'), 'up', '-c', join(dir, 'switchyard.yaml')], { stdio: ['ignore', 'ignore', 'pipe'] });
 let daemonLog = '';
 daemon.stderr.on('data', (d: Buffer) => (daemonLog += d.toString()));
+/** After an upgrade the daemon is a newer keeper than the one started here. */
+let keeperPid = daemon.pid ?? 0;
 const cleanup = () => {
-  if (daemon.exitCode === null) daemon.kill('SIGTERM');
+  try {
+    process.kill(keeperPid, 'SIGTERM');
+  } catch {
+    // Already gone.
+  }
 };
 process.on('SIGINT', () => {
   cleanup();
@@ -61,6 +68,7 @@ const traffic: Record<'web' | 'api', Outcome> = {
   api: { ok: 0, failed: 0, byVersion: new Map(), failures: [] },
 };
 const deploys: { what: string; state: string; seconds: number; reason: string | null }[] = [];
+let upgraded = false;
 
 try {
   await waitFor(async () => (await request(`${admin}/healthz`)).statusCode === 200, 30_000, 'the daemon to start');
@@ -72,6 +80,7 @@ try {
   await deploy('api', { version: 'v2' }, 'api (Python): rolling v1 → v2');
   await deploy('web', { version: 'v3', strategy: 'blue-green' }, 'web: blue-green v2 → v3');
   await deploy('web', { version: 'v4', env: { CRASH_ON_START: '1' } }, 'web: broken v4 (crashes on start)');
+  await upgrade();
   await pause(1500);
   stop.abort();
   await load;
@@ -82,8 +91,49 @@ try {
   process.exitCode = 1;
 } finally {
   cleanup();
-  await new Promise((r) => (daemon.exitCode === null ? daemon.once('exit', r) : r(null)));
+  await waitFor(async () => !isAlive(keeperPid), 60_000, 'switchyard to stop').catch(() => process.kill(keeperPid, 'SIGKILL'));
   rmSync(dir, { recursive: true, force: true });
+}
+
+interface DaemonView {
+  generation: number;
+  upgrade: { state: string; reason: string | null; startedAt: string; finishedAt: string | null } | null;
+  processes: { role: string; pid: number }[];
+}
+
+/** switchyard upgrades itself under the load: the app processes must be the same ones afterwards. */
+async function upgrade(): Promise<void> {
+  const view = async () => (await (await request(`${admin}/api/v1/daemon`)).body.json()) as DaemonView;
+  const apps = async () => {
+    // The serving ones: a blue-green standby fleet may reach the end of its time meanwhile and stop.
+    const services = (await (await request(`${admin}/api/v1/services`)).body.json()) as { services: { releases: { instances: { pid: number | null; inRotation: boolean }[] }[] }[] };
+    return services.services.flatMap((s) => s.releases.flatMap((r) => r.instances.filter((i) => i.inRotation).map((i) => i.pid))).sort();
+  };
+  const before = await view();
+  const appsBefore = await apps();
+  process.stdout.write(`switchyard: upgrade generation ${before.generation} → ${before.generation + 1} … `);
+  const res = await request(`${admin}/api/v1/daemon/upgrade`, { method: 'POST' });
+  await res.body.dump();
+  if (res.statusCode !== 202) throw new Error(`upgrade refused: ${res.statusCode}`);
+  let after = before;
+  await waitFor(async () => {
+    after = await view();
+    return after.upgrade?.state !== undefined && after.upgrade.state !== 'in-progress' && (after.upgrade.state === 'failed' || after.generation > before.generation);
+  }, 120_000, 'the upgrade');
+  keeperPid = after.processes.find((p) => p.role === 'keeper')?.pid ?? keeperPid;
+  const kept = JSON.stringify(await apps()) === JSON.stringify(appsBefore);
+  const seconds = (Date.parse(after.upgrade!.finishedAt ?? '') - Date.parse(after.upgrade!.startedAt)) / 1000;
+  upgraded = after.upgrade!.state === 'succeeded' && kept;
+  console.log(after.upgrade!.state === 'succeeded' ? `serving in ${seconds.toFixed(1)} s; the ${appsBefore.length} serving app processes kept: ${kept ? 'yes' : 'NO'}` : `failed: ${after.upgrade!.reason}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function deploy(service: string, body: Record<string, unknown>, what: string): Promise<void> {
@@ -143,8 +193,9 @@ function report(): void {
   console.log('deployments:');
   for (const d of deploys) console.log(`  ${d.what}: ${d.state} in ${d.seconds.toFixed(1)} s${d.state === 'succeeded' ? '' : ` (${d.reason})`}`);
   const expected = deploys.every((d, i) => (i === deploys.length - 1 ? d.state === 'rolled-back' : d.state === 'succeeded'));
-  if (failed > 0 || !expected) process.exitCode = 1;
-  console.log(failed === 0 && expected ? '\nzero failed requests across every deploy and the automatic rollback.' : '\nthe demo did not go as it should.');
+  console.log(`switchyard's own upgrade: ${upgraded ? 'a new generation serves, every app process kept' : 'FAILED'}`);
+  if (failed > 0 || !expected || !upgraded) process.exitCode = 1;
+  console.log(failed === 0 && expected && upgraded ? '\nzero failed requests across every deploy, the automatic rollback and switchyard\'s own upgrade.' : '\nthe demo did not go as it should.');
 }
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {

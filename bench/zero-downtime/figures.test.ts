@@ -2,9 +2,9 @@
 // failures a SIGKILL excuses. Pure; no processes.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { killedBy, percentile } from './figures.js';
+import { excuse, percentile } from './figures.js';
 import { SseParser } from './load/sse.js';
-import type { Failure } from './load/recorder.js';
+import { spreadOver, type Failure } from './load/recorder.js';
 import { CYCLE, schedule } from './scenarios.js';
 import { parseOptions } from './options.js';
 
@@ -16,15 +16,16 @@ const failure = (over: Partial<Failure>): Failure => ({
   phase: 'deploy',
   label: 'deploy 1',
   pid: 42,
+  connectedAt: 1200,
   detail: '',
   ...over,
 });
 
 describe('the deploy schedule', () => {
-  it('starts with every strategy and a fault, so a short run is the head of a long one', () => {
+  it('starts with every strategy, a failing canary and a never-healthy release, so a short run is the head of a long one', () => {
     assert.deepEqual(
       schedule(5).map((s) => s.kind),
-      ['rolling', 'blue-green', 'rollback', 'canary-injected', 'canary'],
+      ['rolling', 'blue-green', 'rollback', 'canary-injected', 'never-healthy'],
     );
     assert.deepEqual(schedule(25).map((s) => s.kind).slice(0, CYCLE.length), [...CYCLE]);
   });
@@ -75,14 +76,27 @@ describe('the figures', () => {
     assert.equal(percentile(Array.from({ length: 100 }, (_, i) => i + 1), 0.99), 99);
   });
 
-  it('excuses only streams, sessions and uploads in flight on the killed process', () => {
+  it('excuses only streams, sessions and uploads cut on the killed process while open, with the evidence', () => {
     const kills = [{ pid: 42, at: 2000 }];
-    assert.equal(killedBy(failure({}), kills), true);
-    assert.equal(killedBy(failure({ pid: 7 }), kills), false, 'another process');
-    assert.equal(killedBy(failure({ end: 1500 }), kills), false, 'over before the kill');
-    assert.equal(killedBy(failure({ cls: 'upload', pid: null, kind: '5xx' }), kills), true, 'a POST cannot be replayed');
-    assert.equal(killedBy(failure({ cls: 'get', pid: null, kind: '5xx' }), kills), false, 'a GET can be retried');
-    assert.equal(killedBy(failure({ kind: 'timeout' }), kills), false, 'a kill does not excuse a timeout');
+    assert.deepEqual(excuse(failure({}), kills), { class: 'sse', reason: 'truncated: in flight on pid 42 when it was killed', pid: 42, connectedAt: 1200, killedAt: 2000 });
+    assert.equal(excuse(failure({ cls: 'ws', kind: 'ws-close' }), kills)?.pid, 42);
+    assert.equal(excuse(failure({ cls: 'upload' }), kills)?.pid, 42, 'an upload whose answer had begun cannot be replayed');
+    assert.equal(excuse(failure({ pid: 7 }), kills), null, 'another process');
+    assert.equal(excuse(failure({ pid: null }), kills), null, 'no evidence of the process');
+    assert.equal(excuse(failure({ end: 1500 }), kills), null, 'over before the kill');
+    assert.equal(excuse(failure({ connectedAt: 2100, start: 2006 }), kills), null, 'started after the kill');
+    assert.equal(excuse(failure({ connectedAt: null }), kills), null, 'never connected');
+    assert.equal(excuse(failure({ cls: 'ws', kind: '5xx' }), kills), null, 'a failed handshake is never excused');
+    assert.equal(excuse(failure({ kind: 'connection' }), kills), null, 'a failed connect is never excused');
+    assert.equal(excuse(failure({ cls: 'get' }), kills), null, 'a GET can be retried');
+    assert.equal(excuse(failure({ kind: 'timeout' }), kills), null, 'a kill does not excuse a timeout');
+  });
+
+  it('spreads a completion over the seconds it lasted', () => {
+    const perSecond: number[] = [];
+    spreadOver(perSecond, 500, 2500);
+    spreadOver(perSecond, 3100, 3200);
+    assert.deepEqual(perSecond, [0.25, 0.5, 0.25, 1]);
   });
 });
 

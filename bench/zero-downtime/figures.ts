@@ -1,6 +1,7 @@
 // The figures of one target's run, from what the load recorded and what the deploys did: failures per
-// class and kind (injected canary errors and SIGKILL casualties apart), throughput and p99 during
-// deploys against steady state, and the switchyard timings (abort, failing canary, rollback). Pure.
+// class and kind (injected canary errors apart, and SIGKILL casualties apart only with evidence),
+// throughput of every class and p99 during deploys against steady state, and the switchyard timings
+// (abort, failing canary, rollback). Pure.
 import type { DeployRecord } from './cycle.js';
 import type { Phase, PhaseName } from './load/phases.js';
 import { CLASSES, FAILURE_KINDS, emptyKinds, type ClassTotals, type ClientClass, type Failure, type FailureKind, type Recorder } from './load/recorder.js';
@@ -16,16 +17,32 @@ export const PROMISES: Record<ClientClass, string> = {
 
 export interface ClassFigures extends ClassTotals {
   cls: ClientClass;
-  /** Failures that count: all failures minus the SIGKILL casualties. */
+  /** Failures that count: all failures minus the excused SIGKILL casualties. */
   failedTotal: number;
-  /** Failures of requests in flight on an instance the bench killed with SIGKILL (by kind). */
+  /** Failures excused as in flight on an instance the bench killed with SIGKILL (by kind). */
   killed: Record<FailureKind, number>;
 }
+
+/** A failure excused by a SIGKILL, with its evidence (written to the results JSON). */
+export interface Excused {
+  class: ClientClass;
+  reason: string;
+  /** The app process that served the connection (x-app-pid) and was killed. */
+  pid: number;
+  /** When the response head or handshake arrived, and when the kill was sent (ms since load start). */
+  connectedAt: number;
+  killedAt: number;
+}
+
+/** Below this share of its steady-state throughput during deploys, a class fails the run. */
+export const THROUGHPUT_TARGET = 0.95;
 
 export interface Window {
   /** Good answers per second in this phase, averaged over its whole seconds. */
   getRps: number;
   allRps: number;
+  /** Work per second of each class (Recorder.workPerSecond): completions, or messages for SSE and WebSockets. */
+  rps: Record<ClientClass, number>;
   seconds: number;
   getP50Ms: number | null;
   getP99Ms: number | null;
@@ -50,6 +67,12 @@ export interface TargetFigures {
   duringDeploys: Window;
   /** duringDeploys.getRps / steady.getRps. */
   throughputRatio: number | null;
+  /** Per class: throughput during deploys / steady state. */
+  throughputByClass: Record<ClientClass, number | null>;
+  /** Classes whose throughput during deploys fell below THROUGHPUT_TARGET of steady state. */
+  throughputBelowTarget: ClientClass[];
+  /** Failures excused by a SIGKILL, each with its evidence. */
+  excused: Excused[];
   /** Every counted failure, located in the timeline (first 200). */
   failureLog: string[];
 }
@@ -66,17 +89,19 @@ export interface SwitchyardFigures {
 }
 
 const KILL_EXCUSABLE: readonly ClientClass[] = ['upload', 'sse', 'ws'];
-const KILL_KINDS: readonly FailureKind[] = ['connection', '5xx', 'truncated', 'ws-close'];
-/** A request sent this soon after a SIGKILL may still have been written to the dead process's socket. */
-const KILL_SLACK_MS = 1000;
+/** Cut mid-answer; never a refused connect or a failed handshake (those must be retried, invariant 5). */
+const KILL_KINDS: readonly FailureKind[] = ['truncated', 'ws-close'];
 
 /**
- * A failure caused by a SIGKILL the bench did: an upload, stream or session in flight on the killed
- * process. Invariant 5 forbids replaying those (a POST that reached the app; bytes already streamed).
+ * The evidence that a failure was caused by a SIGKILL the bench did, or null: an upload, stream or
+ * session whose answer had begun (so it cannot be replayed, invariant 5), served by the very process
+ * that was killed (x-app-pid), and open when it was killed.
  */
-export function killedBy(f: Failure, kills: readonly { pid: number; at: number }[]): boolean {
-  if (!KILL_EXCUSABLE.includes(f.cls) || !KILL_KINDS.includes(f.kind)) return false;
-  return kills.some((k) => f.start <= k.at + KILL_SLACK_MS && f.end >= k.at - 50 && (f.pid === null || f.pid === k.pid));
+export function excuse(f: Failure, kills: readonly { pid: number; at: number }[]): Excused | null {
+  if (!KILL_EXCUSABLE.includes(f.cls) || !KILL_KINDS.includes(f.kind) || f.pid === null || f.connectedAt === null) return null;
+  const kill = kills.find((k) => k.pid === f.pid && f.connectedAt! <= k.at && k.at <= f.end);
+  if (kill === undefined) return null;
+  return { class: f.cls, reason: `${f.kind}: in flight on pid ${kill.pid} when it was killed`, pid: kill.pid, connectedAt: f.connectedAt, killedAt: kill.at };
 }
 
 export function percentile(values: readonly number[], q: number): number | null {
@@ -100,7 +125,7 @@ export function targetFigures(
     const killed = emptyKinds();
     const failed = { ...totals.failed };
     for (const f of rec.failures) {
-      if (f.cls !== cls || !killedBy(f, kills)) continue;
+      if (f.cls !== cls || excuse(f, kills) === null) continue;
       killed[f.kind]++;
       failed[f.kind]--;
     }
@@ -110,7 +135,9 @@ export function targetFigures(
   const end = phases.at(-1)?.to ?? rec.now();
   const steady = windowOf(rec, phases, 'steady', end, others);
   const duringDeploys = windowOf(rec, phases, 'deploy', end, others);
-  const counted = rec.failures.filter((f) => !killedBy(f, kills));
+  const counted = rec.failures.filter((f) => excuse(f, kills) === null);
+  const throughputByClass = {} as Record<ClientClass, number | null>;
+  for (const cls of CLASSES) throughputByClass[cls] = steady.rps[cls] > 0 ? duringDeploys.rps[cls] / steady.rps[cls] : null;
   return {
     target,
     deploys,
@@ -119,7 +146,10 @@ export function targetFigures(
     failed: classes.reduce((sum, c) => sum + c.failedTotal, 0),
     steady,
     duringDeploys,
-    throughputRatio: steady.getRps > 0 ? duringDeploys.getRps / steady.getRps : null,
+    throughputRatio: throughputByClass.get,
+    throughputByClass,
+    throughputBelowTarget: CLASSES.filter((cls) => (throughputByClass[cls] ?? 0) < THROUGHPUT_TARGET),
+    excused: rec.failures.flatMap((f) => excuse(f, kills) ?? []),
     failureLog: counted.slice(0, 200).map((f) => locate(f, records)),
   };
 }
@@ -129,19 +159,21 @@ function windowOf(rec: Recorder, phases: readonly Phase[], phase: PhaseName, end
   const lastWhole = Math.floor(endMs / 1000) - 1;
   const inPhase: number[] = [];
   let seconds = 0;
-  let get = 0;
-  let all = 0;
+  const sums = Object.fromEntries(CLASSES.map((cls) => [cls, 0])) as Record<ClientClass, number>;
   for (let s = 1; s < lastWhole; s++) {
     if (phaseAt(phases, s * 1000 + 500) !== phase) continue;
     seconds++;
     inPhase.push(s);
-    get += rec.perSecond.get[s] ?? 0;
-    for (const cls of CLASSES) all += rec.perSecond[cls][s] ?? 0;
+    for (const cls of CLASSES) sums[cls] += rec.workPerSecond[cls][s] ?? 0;
   }
+  const rps = Object.fromEntries(CLASSES.map((cls) => [cls, seconds === 0 ? 0 : sums[cls] / seconds])) as Record<ClientClass, number>;
   const getLatencies = rec.latenciesOf('get', phase);
+  let all = 0;
+  for (const s of inPhase) for (const cls of CLASSES) all += rec.perSecond[cls][s] ?? 0;
   return {
-    getRps: seconds === 0 ? 0 : get / seconds,
+    getRps: rps.get,
     allRps: seconds === 0 ? 0 : all / seconds,
+    rps,
     seconds,
     getP50Ms: percentile(getLatencies, 0.5),
     getP99Ms: percentile(getLatencies, 0.99),
@@ -208,7 +240,7 @@ export function switchyardFigures(rec: Recorder, records: readonly DeployRecord[
     kills: records.flatMap((r) => {
       if (!r.kill) return [];
       const kill = r.kill;
-      return [{ pid: kill.pid, instance: kill.instance, casualties: rec.failures.filter((f) => killedBy(f, [kill])).length }];
+      return [{ pid: kill.pid, instance: kill.instance, casualties: rec.failures.filter((f) => excuse(f, [kill]) !== null).length }];
     }),
   };
 }

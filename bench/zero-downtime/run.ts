@@ -94,8 +94,13 @@ async function main(): Promise<number> {
   );
   console.log(`\nresults: ${path}`);
   const sy = runs.switchyard;
-  const broken = sy !== undefined && (sy.figures.failed > 0 || (sy.switchyard?.unexpectedOutcomes ?? 0) > 0 || (sy.switchyard?.neverHealthyAnswers ?? 0) > 0);
-  if (broken) console.log('switchyard broke a zero-downtime promise: see the failures above');
+  const broken =
+    sy !== undefined &&
+    (sy.figures.failed > 0 ||
+      (sy.switchyard?.unexpectedOutcomes ?? 0) > 0 ||
+      (sy.switchyard?.neverHealthyAnswers ?? 0) > 0 ||
+      sy.figures.throughputBelowTarget.length > 0);
+  if (broken) console.log('switchyard broke a zero-downtime promise (a failure, an unexpected outcome, a never-healthy answer or throughput below target): see above');
   return broken ? 1 : 0;
 }
 

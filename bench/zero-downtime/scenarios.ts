@@ -30,15 +30,18 @@ export interface Scenario {
   fault: boolean;
 }
 
-/** One cycle; a run of n deploys is the first n items of this cycle repeated. */
+/**
+ * One cycle; a run of n deploys is the first n items of this cycle repeated. The default short run
+ * (5) holds both faults that must never reach a client: a failing canary and a never-healthy release.
+ */
 export const CYCLE: readonly ScenarioKind[] = [
   'rolling',
   'blue-green',
   'rollback',
   'canary-injected',
+  'never-healthy',
   'canary',
   'rolling-sigkill',
-  'never-healthy',
   'blue-green',
   'canary-abort',
   'canary',

@@ -7,11 +7,15 @@
 //   FAILURE_RATE=0.2      share of requests answered with 500 (not /upload, /events or /ws)
 //   LATENCY_MS=50         added to every response (except /healthz, /events and /ws)
 //   HEALTHY=0             /healthz answers 503 (never becomes healthy)
+//   LIFECYCLE_FILE=path   on exit, append one JSON line: when SIGTERM came, what was in flight then,
+//                         and when the last request arrived and was answered (invariant 2's evidence)
 // Routes: /healthz; /upload (reads the body, answers its byte count); /events?seconds=N (Server-Sent
 // Events: a message every 200 ms for N seconds, then an `end` event); /ws (WebSocket echo); anything
-// else answers {version, pid, path}, after `?sleep=MS` when given. Streams carry x-app-version and
-// x-app-pid headers, so a client knows which process served it.
+// else answers {version, pid, path}, after `?sleep=MS` when given. Every response, SSE stream and
+// WebSocket handshake starts with x-app-version and x-app-pid headers, so a client knows which process
+// served it even when the body never arrives.
 import { createHash } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
 const env = process.env;
@@ -33,15 +37,22 @@ let inFlight = 0;
 let stopping = false;
 /** Responses not yet sent, so a SIGTERM can make them close their connections too. */
 const answering = new Set();
+/** For LIFECYCLE_FILE: Date.now() of the last request's arrival and answer, and of SIGTERM. */
+const lifecycle = { pid: process.pid, version, sigtermAt: null, inFlightAtSigterm: null, webSocketsAtSigterm: null, lastRequestAt: null, lastAnsweredAt: null };
 
 const server = createServer((req, res) => {
   inFlight++;
+  // Health checks are the proxy's business, not traffic: they do not count as served requests.
+  const traffic = !req.url?.startsWith('/healthz');
+  if (traffic) lifecycle.lastRequestAt = Date.now();
+  for (const [name, value] of Object.entries(streamHeaders)) res.setHeader(name, value);
   // After SIGTERM every answer closes its connection, so keep-alive clients move on (or reconnect).
   if (stopping) res.shouldKeepAlive = false;
   answering.add(res);
   res.once('close', () => {
     answering.delete(res);
     inFlight--;
+    if (traffic) lifecycle.lastAnsweredAt = Date.now();
     if (stopping) closeWebSocketsWhenIdle();
   });
   const url = new URL(req.url ?? '/', 'http://app');
@@ -68,15 +79,15 @@ const server = createServer((req, res) => {
   req.on('end', () => (delay > 0 ? setTimeout(respond, delay) : respond()));
 });
 
-/** Counts the request body's bytes and answers {version, pid, bytes}. */
+/** Counts the request body's bytes and answers {version, pid, bytes}; the head goes out at once, so a
+ * client knows which process took its upload even if the body is cut. */
 function serveUpload(req, res) {
   let bytes = 0;
+  res.writeHead(200, { 'content-type': 'application/json', 'x-app-version': version });
+  res.flushHeaders();
   req.on('data', (chunk) => (bytes += chunk.length));
   req.on('end', () => {
-    const respond = () => {
-      res.writeHead(200, { 'content-type': 'application/json', 'x-app-version': version });
-      res.end(JSON.stringify({ version, pid: process.pid, bytes }));
-    };
+    const respond = () => res.end(JSON.stringify({ version, pid: process.pid, bytes }));
     if (latencyMs > 0) setTimeout(respond, latencyMs);
     else respond();
   });
@@ -214,12 +225,22 @@ function closeWebSocketsWhenIdle() {
 
 // Graceful stop on SIGTERM: finish in-flight requests, then close WebSockets with 1001, then exit.
 process.on('SIGTERM', () => {
+  if (lifecycle.sigtermAt === null) {
+    lifecycle.sigtermAt = Date.now();
+    // Health checks in flight are not traffic.
+    lifecycle.inFlightAtSigterm = [...answering].filter((r) => !r.req.url?.startsWith('/healthz')).length;
+    lifecycle.webSocketsAtSigterm = sockets.size;
+  }
   stopping = true;
   for (const res of answering) res.shouldKeepAlive = false;
   server.close(() => process.exit(0));
   server.closeIdleConnections();
   closeWebSocketsWhenIdle();
 });
+
+if (env.LIFECYCLE_FILE) {
+  process.on('exit', () => appendFileSync(env.LIFECYCLE_FILE, `${JSON.stringify(lifecycle)}\n`));
+}
 
 setTimeout(() => {
   server.listen(port, host, () => console.log(`app ${version} listening on ${host}:${port}`));

@@ -11,6 +11,7 @@ import { registerDashboardRoutes } from './dashboard-routes.js';
 import { streamEvents } from './event-stream.js';
 import { Router, type RouteHandler } from './router.js';
 import { acknowledgeLastDeployment, deploymentView, serviceView } from './views.js';
+import type { RoutingView } from './wire.js';
 
 export interface AdminActions {
   readonly controller: Controller;
@@ -19,6 +20,8 @@ export interface AdminActions {
   daemon(): DaemonView;
   upgrade(): Promise<{ ok: boolean; message: string; status: UpgradeView }>;
   readonly certificates?: { views(): CertificateView[] };
+  /** The routing table the data plane routes by now (src/proxy/describe-table.ts). */
+  routing(): Promise<RoutingView>;
 }
 
 const SERVICE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -65,6 +68,7 @@ export function adminRoutes(actions: AdminActions, metrics: Registry): Router {
     return { status: 202, body: { message: answer.message, upgrade: answer.status } };
   });
   router.add('GET', '/api/v1/certificates', () => ({ status: 200, body: { certificates: actions.certificates?.views() ?? [] } }));
+  router.add('GET', '/api/v1/routing', async () => ({ status: 200, body: await actions.routing() }));
   router.add('GET', '/api/v1/services', () => ({ status: 200, body: { services: controller.serviceNames().map((n) => serviceView(controller, n)) } }));
   router.add('GET', '/api/v1/services/:name', api(({ params }) => ({ status: 200, body: serviceView(controller, params.name!) })));
   router.add(

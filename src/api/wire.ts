@@ -147,3 +147,38 @@ export interface TimeseriesView {
   releases: ReleaseSeries[];
   instances: { id: string; requestsPerSecond: number }[];
 }
+
+/** One endpoint of a release as the data plane routes by it. */
+export interface RoutingEndpointView {
+  id: string;
+  address: string;
+  /** Its health check passes (invariant 1). */
+  healthy: boolean;
+  /** Out of rotation for good: it only finishes what it has. */
+  draining: boolean;
+  /** New requests may go here now: healthy, not draining, not ejected. */
+  available: boolean;
+  /** Requests and WebSockets in flight on it. */
+  inFlight: number;
+}
+
+export interface RoutingReleaseView {
+  name: string;
+  /** Share of unpinned traffic, 0-100. */
+  weight: number;
+  endpoints: RoutingEndpointView[];
+}
+
+/** One proxy process's routing table, with its version. */
+export interface WorkerRoutingView {
+  version: number;
+  services: Record<string, { releases: RoutingReleaseView[] }>;
+}
+
+/**
+ * `GET /api/v1/routing`: the routing tables the proxies route by now. `version` and `services` are the
+ * table in force (the oldest any proxy has); `workers` has each proxy's own.
+ */
+export interface RoutingView extends WorkerRoutingView {
+  workers: (WorkerRoutingView & { index: number })[];
+}

@@ -29,7 +29,8 @@ async function begin(start: ControllerStart): Promise<void> {
   } catch (err) {
     const message = err instanceof StartError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
     send({ t: 'fatal', message });
-    log.error({ err }, 'the controller could not start');
+    // An expected start-up failure is the keeper's one line to print; anything else keeps its stack here.
+    if (!(err instanceof StartError)) log.error({ err }, 'the controller could not start');
     // Let the message reach the keeper before the channel closes.
     setTimeout(() => process.exit(1), 100);
     return;

@@ -1,5 +1,6 @@
 // Entry point of a proxy worker process. The keeper starts it with an IPC channel and the listening
 // sockets as inherited descriptors; everything else arrives as messages (see worker/proxy-worker.ts).
+import pino from 'pino';
 import type { ToWorker } from './ipc/messages.js';
 import { ProxyWorker } from './worker/proxy-worker.js';
 
@@ -7,6 +8,7 @@ import { ProxyWorker } from './worker/proxy-worker.js';
 const ORPHAN_DRAIN_MS = 5000;
 
 const worker = new ProxyWorker(
+  pino({ base: { proxy: process.pid } }, pino.destination(2)),
   (message) => process.send?.(message),
   (code) => process.exit(code),
 );

@@ -3,7 +3,7 @@
 import type { Endpoint } from '../proxy/endpoint.js';
 import type { UpstreamFailure } from '../proxy/errors.js';
 import type { Exchange } from '../proxy/exchange.js';
-import type { ExchangeObserver } from '../proxy/proxy-context.js';
+import type { Attempted, ExchangeObserver } from '../proxy/proxy-context.js';
 import { LatencyHistogram } from './latency-histogram.js';
 import type { ObservationBatch } from './observations.js';
 import { RollingWindow, WINDOW_SECONDS } from './rolling-window.js';
@@ -45,7 +45,7 @@ export class RequestMetrics implements ExchangeObserver {
   }
 
   /** A failed attempt that was retried: an upstream error of the release and instance it hit. */
-  onAttemptFailed(exchange: Exchange, endpoint: Endpoint, release: string, failure: UpstreamFailure): void {
+  onAttemptFailed(exchange: Attempted, endpoint: Endpoint, release: string, failure: UpstreamFailure): void {
     if (failure === 'aborted') return;
     const series = this.seriesFor(exchange.service?.name ?? '', release);
     series.upstreamErrors.set(failure, (series.upstreamErrors.get(failure) ?? 0) + 1);

@@ -2,7 +2,8 @@
 // It outlives routing tables: a table swap reuses the Endpoint objects of instances that stay.
 import { Pool } from 'undici';
 import { stickyKeyFor } from './hashing.js';
-import { UpstreamPool } from './upstream/pool.js';
+import { createUpstream } from './upstream/choose-client.js';
+import type { Upstream } from './upstream/connection.js';
 
 /** Something in flight on an endpoint that a drain may have to cut at its deadline. */
 export interface Cuttable {
@@ -31,8 +32,8 @@ export class Endpoint {
   readonly stickyKey: string;
   /** WebSocket handshakes (upgrades) go through undici. */
   readonly pool: Pool;
-  /** Plain HTTP requests go through the lean client (Node's native parser, one write per request head). */
-  readonly upstream: UpstreamPool;
+  /** Plain HTTP requests: the lean client (Node's native parser), or undici if that failed its self-test. */
+  readonly upstream: Upstream;
 
   weight: number;
   /** Requests and WebSockets currently using this endpoint. */
@@ -69,13 +70,16 @@ export class Endpoint {
       pipelining: 1,
     });
     const colon = address.lastIndexOf(':');
-    this.upstream = new UpstreamPool({
-      host: address.slice(0, colon).replace(/^\[|\]$/g, ''),
-      port: Number(address.slice(colon + 1)),
-      connectTimeout: timeouts.connect,
-      keepAliveTimeout: timeouts.keepAlive,
-      tls,
-    });
+    this.upstream = createUpstream(
+      {
+        host: address.slice(0, colon).replace(/^\[|\]$/g, ''),
+        port: Number(address.slice(colon + 1)),
+        connectTimeout: timeouts.connect,
+        keepAliveTimeout: timeouts.keepAlive,
+        tls,
+      },
+      this.pool,
+    );
   }
 
   /** True when new requests may be sent here. */

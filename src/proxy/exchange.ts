@@ -2,9 +2,11 @@
 // response down with backpressure, retry only when it is safe (invariant 5), and report the outcome.
 // It is its own undici dispatch handler, so a request allocates one object for all of that.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { BodyLimit } from './body-limit.js';
-import { recordFailure, recordSuccess } from '../health/outlier.js';
+import { recordSuccess } from '../health/outlier.js';
+import { chargeFailure, mayRetry, serviceForRetry } from './attempts.js';
 import { chooseEndpoint, type Routed } from './choose-endpoint.js';
 import { readCookie, setCookieValue } from './cookies.js';
 import type { Cuttable, Endpoint } from './endpoint.js';
@@ -66,8 +68,8 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
   ) {}
 
   start(): void {
-    const { req, res, ctx } = this;
-    res.once('close', () => this.onClientClose());
+    const { req, ctx } = this;
+    this.watchClient();
     // Invariant 6: one table per attempt (a retry routes again by the table current then).
     const table = ctx.table;
     const url = req.url ?? '/';
@@ -92,7 +94,7 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
 
   /** Answers with a proxy error before any routing (e.g. a URI over the length limit). */
   refuse(code: ProxyErrorCode): void {
-    this.res.once('close', () => this.onClientClose());
+    this.watchClient();
     // Refused before its headers were read: close, so an unread body is never taken for a request.
     this.respondError(code, true);
   }
@@ -234,17 +236,16 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
       this.res.destroy();
       return this.finish();
     }
-    if (this.mayRetry(failure)) {
+    const idempotent = IDEMPOTENT.has(this.req.method ?? '') && !this.hasBody;
+    if (mayRetry(this.service!, this.retries, failure, !this.connected, idempotent)) {
       this.ctx.observer.onAttemptFailed?.(this, endpoint, this.release?.name ?? '', failure);
       // What the client finally gets is recorded at the end; this attempt's failure is recorded now.
       this.failure = null;
       (this.tried ??= []).push(endpoint);
       this.retries++;
-      // A retry is a new routing decision: it takes the current table (each attempt sees one table,
-      // invariant 6). The table this request started with may predate a swap that brought the
-      // instances able to answer it, e.g. a rolling step while a slow request was in flight.
-      const current = this.ctx.table.services.get(this.service!.name);
-      if (current !== undefined && current !== this.service) {
+      // Each attempt sees one table (invariant 6): the current one.
+      const current = serviceForRetry(this.ctx, this.service!);
+      if (current !== this.service) {
         this.service = current;
         this.release = null;
       }
@@ -253,29 +254,37 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
     this.respondError(errorCodeFor(failure, err), this.hasUnreadBody());
   }
 
-  /** Invariant 5: never replay a request that may have reached an app, unless it is idempotent. */
-  private mayRetry(failure: UpstreamFailure): boolean {
-    const service = this.service!;
-    if (this.retries >= service.policy.retries) return false;
-    const neverSent = !this.connected && failure === 'connect';
-    const idempotentRetry = IDEMPOTENT.has(this.req.method ?? '') && !this.hasBody;
-    if (!neverSent && !idempotentRetry) return false;
-    return service.retryBudget.tryRetry(Date.now());
-  }
-
   private recordUpstreamFailure(): void {
-    const endpoint = this.endpoint!;
-    const peers = this.release?.endpoints ?? [endpoint];
-    const ejectedFor = recordFailure(endpoint, peers, this.service!.policy.outlier, Date.now());
-    if (ejectedFor > 0) this.ctx.events.onEjected(this.service!.name, endpoint, ejectedFor);
+    chargeFailure(this.ctx, this.service!, this.release, this.endpoint!);
   }
 
-  private onClientClose(): void {
+  /**
+   * The client can go away by three events, and Node emits only some of them for a pipelined request
+   * whose response waits behind an earlier one: its request's `close` (with an error) if its body was
+   * still unread, else only the socket's `close`; the response's `close` comes only for the response
+   * on the wire. Whichever tells first ends the exchange, so nothing stays in flight for a client
+   * that is gone.
+   */
+  private watchClient(): void {
+    this.res.once('close', this.onClientClose);
+    this.req.once('close', this.onRequestClose);
+  }
+
+  private readonly onRequestClose = (): void => {
+    if (this.finished) return;
+    // Node may already have detached the socket (null at run time, whatever its type says).
+    const socket = this.req.socket as Socket | null;
+    if (socket === null || socket.destroyed) return this.onClientClose();
+    // The body was read whole; the client may still leave before its response is sent.
+    socket.once('close', this.onClientClose);
+  };
+
+  private readonly onClientClose = (): void => {
     if (this.finished) return;
     // The client went away before the response was complete: stop the upstream side too.
     if (!this.upstreamDone) this.abortUpstream?.();
     this.finish();
-  }
+  };
 
   private checkBodySize(): boolean {
     const max = this.ctx.limits.maxBodySize;
@@ -333,6 +342,7 @@ export class Exchange implements UpstreamHandler, Cuttable, Routed {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    (this.req.socket as Socket | null)?.off('close', this.onClientClose);
     this.durationMs = performance.now() - this.startedAt;
     this.ctx.observer.onExchangeEnd(this);
   }

@@ -2,14 +2,20 @@
 import type { Endpoint } from './endpoint.js';
 import type { UpstreamFailure } from './errors.js';
 import type { Exchange } from './exchange.js';
-import type { RoutingTable } from './routing-table.js';
+import type { RoutingTable, ServiceRoute } from './routing-table.js';
 import type { WebSocketTunnel } from './websocket-tunnel.js';
+
+/** A request or WebSocket handshake that made an attempt at an upstream. */
+export interface Attempted {
+  readonly service: ServiceRoute | null;
+  readonly startedAt: number;
+}
 
 export interface ExchangeObserver {
   /** Called once per request, when it ends for any reason. Must not throw or block. */
   onExchangeEnd(exchange: Exchange): void;
   /** An attempt failed and the request is retried elsewhere: charge the failure to where it happened. */
-  onAttemptFailed?(exchange: Exchange, endpoint: Endpoint, release: string, failure: UpstreamFailure): void;
+  onAttemptFailed?(attempted: Attempted, endpoint: Endpoint, release: string, failure: UpstreamFailure): void;
   /** Called once per WebSocket tunnel when it closes. */
   onTunnelEnd?(tunnel: WebSocketTunnel): void;
 }

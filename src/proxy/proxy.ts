@@ -11,7 +11,7 @@ import type { EdgeServer } from './edge/edge-server.js';
 import { EdgeTls } from './edge/edge-tls.js';
 import type { TlsSnapshot } from './edge/tls-snapshot.js';
 import type { ListenerHandlers, ServerLimits } from './listener.js';
-import type { ExchangeObserver, ProxyContext, ProxyEvents, ProxyLimits } from './proxy-context.js';
+import type { Attempted, ExchangeObserver, ProxyContext, ProxyEvents, ProxyLimits } from './proxy-context.js';
 import { buildTable, RoutingTable, ServiceStates, type TableSpec } from './routing-table.js';
 import { WebSocketTunnel } from './websocket-tunnel.js';
 
@@ -137,8 +137,8 @@ export class Proxy implements ProxyContext, ExchangeObserver {
     this.downstream.onExchangeEnd(exchange);
   }
 
-  onAttemptFailed(exchange: Exchange, endpoint: Endpoint, release: string, failure: UpstreamFailure): void {
-    this.downstream.onAttemptFailed?.(exchange, endpoint, release, failure);
+  onAttemptFailed(attempted: Attempted, endpoint: Endpoint, release: string, failure: UpstreamFailure): void {
+    this.downstream.onAttemptFailed?.(attempted, endpoint, release, failure);
   }
 
   onTunnelEnd(tunnel: WebSocketTunnel): void {

@@ -106,6 +106,8 @@ export class ServiceRoute {
     rules: readonly RouteRule[],
     readonly retryBudget: RetryBudget,
     readonly stickyRelease: StickyReleasePolicy | null = null,
+    /** The version of the table this route belongs to (invariant 6: an attempt sees one table). */
+    readonly tableVersion = 0,
   ) {
     this.releases = releases;
     this.byName = new Map(releases.map((r) => [r.name, r]));
@@ -260,7 +262,7 @@ export function buildTable(
       return new ReleaseRoute(service.name, release.name, release.weight, endpoints, policy, release.cohort);
     });
     const budget = states.retryBudget(service.name, policy.retryBudget);
-    return new ServiceRoute(service.name, service.match, policy, releases, service.rules, budget, service.stickyRelease ?? null);
+    return new ServiceRoute(service.name, service.match, policy, releases, service.rules, budget, service.stickyRelease ?? null, version);
   });
   return new RoutingTable(version, services);
 }

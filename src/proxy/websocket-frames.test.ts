@@ -1,7 +1,7 @@
 // Specification of FrameTracker: following WebSocket frame boundaries in a byte stream, in any chunking.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CLOSE_GOING_AWAY_FROM_CLIENT, CLOSE_GOING_AWAY_FROM_SERVER, FrameTracker } from './websocket-frames.js';
+import { CLOSE_GOING_AWAY_FROM_CLIENT, CLOSE_GOING_AWAY_FROM_SERVER, DRAIN_CLOSE_REASON, FrameTracker } from './websocket-frames.js';
 
 /** One binary frame (FIN set) with `length` payload bytes, optionally masked. */
 function frame(length: number, masked: boolean, opcode = 0x2): Buffer {
@@ -172,7 +172,7 @@ describe('close frames with status 1001', () => {
       const tracker = new FrameTracker();
       assert.equal(tracker.advance(close, false), close.length);
       assert.equal(tracker.atBoundary, true);
-      assert.equal(tracker.largestFrame, 2);
+      assert.equal(tracker.largestFrame, 2 + Buffer.byteLength(DRAIN_CLOSE_REASON));
     }
   });
 
@@ -183,5 +183,7 @@ describe('close frames with status 1001', () => {
     assert.equal(CLOSE_GOING_AWAY_FROM_CLIENT[0], 0x88);
     assert.equal(CLOSE_GOING_AWAY_FROM_CLIENT[1]! & 0x80, 0x80);
     assert.equal(CLOSE_GOING_AWAY_FROM_CLIENT.readUInt16BE(6), 1001); // a zero mask leaves the bytes as they are
+    assert.equal(CLOSE_GOING_AWAY_FROM_SERVER.subarray(4).toString(), DRAIN_CLOSE_REASON);
+    assert.equal(CLOSE_GOING_AWAY_FROM_CLIENT.subarray(8).toString(), DRAIN_CLOSE_REASON);
   });
 });

@@ -1,14 +1,21 @@
 // Follows WebSocket frame boundaries in a byte stream without buffering payloads, so the proxy can
 // insert its own close frame between two frames (never inside one) when a drain deadline comes.
 
-/** Close frame with status 1001 (going away), as a server sends it (unmasked). */
-export const CLOSE_GOING_AWAY_FROM_SERVER = Buffer.from([0x88, 0x02, 0x03, 0xe9]);
+/**
+ * The close reason switchyard writes when a drain deadline ends a WebSocket, so a client can tell
+ * switchyard's 1001 (the deadline passed, as invariant 9 promises) from an app's own 1001.
+ */
+export const DRAIN_CLOSE_REASON = 'switchyard: drain deadline';
+const REASON = Buffer.from(DRAIN_CLOSE_REASON, 'utf8');
+
+/** Close frame with status 1001 (going away) and the drain reason, as a server sends it (unmasked). */
+export const CLOSE_GOING_AWAY_FROM_SERVER = Buffer.concat([Buffer.from([0x88, 2 + REASON.length, 0x03, 0xe9]), REASON]);
 
 /** Close frame with status 1009 (message too big), from the server side. */
 export const CLOSE_TOO_BIG_FROM_SERVER = Buffer.from([0x88, 0x02, 0x03, 0xf1]);
 
-/** Close frame with status 1001 as a client must send it (masked with a zero mask, which is valid). */
-export const CLOSE_GOING_AWAY_FROM_CLIENT = Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe9]);
+/** Close frame with status 1001 and the drain reason as a client must send it (a zero mask is valid). */
+export const CLOSE_GOING_AWAY_FROM_CLIENT = Buffer.concat([Buffer.from([0x88, 0x80 | (2 + REASON.length), 0, 0, 0, 0, 0x03, 0xe9]), REASON]);
 
 export class FrameTracker {
   private readonly header = Buffer.alloc(14);

@@ -4,6 +4,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { recordSuccess } from '../health/outlier.js';
+import { chargeFailure, mayRetry, serviceForRetry } from './attempts.js';
 import type { Routed } from './choose-endpoint.js';
 import { chooseEndpoint } from './choose-endpoint.js';
 import type { Cuttable, Endpoint } from './endpoint.js';
@@ -22,7 +24,8 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
   service: ServiceRoute | null = null;
   release: ReleaseRoute | null = null;
   endpoint: Endpoint | null = null;
-  readonly triedEndpoints = null;
+  triedEndpoints: Endpoint[] | null = null;
+  retries = 0;
 
   /** A WebSocket handshake keeps its assignment for the session; it sets no cookies. */
   addSetCookie(): void {}
@@ -36,6 +39,9 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
   private closing = false;
   private closed = false;
   private abortUpstream: ((err?: Error) => void) | null = null;
+  private connected = false;
+  private path = '';
+  private headers: string[] = [];
 
   constructor(
     private readonly ctx: ProxyContext,
@@ -55,19 +61,23 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
     const service = ctx.table.match(req.headers.host, url);
     if (service === undefined) return this.reject('no_route');
     this.service = service;
+    this.path = service.match.stripPrefix ? stripPathPrefix(url, service.match.pathPrefix) : url;
+    this.headers = head.headers;
+    service.retryBudget.recordRequest(Date.now());
+    this.attempt();
+  }
+
+  private attempt(): void {
+    const service = this.service!;
     const endpoint = chooseEndpoint(service, this, Date.now());
     if (endpoint === undefined) return this.reject('no_healthy_endpoint');
     this.endpoint = endpoint;
+    this.connected = false;
     endpoint.acquire(this);
-    head.headers.push(ctx.releaseHeader, this.release!.routedAs);
+    // The release the app is told of is this attempt's (a retry may land on another).
+    const headers = [...this.headers, this.ctx.releaseHeader, this.release!.routedAs];
     endpoint.pool.dispatch(
-      {
-        path: service.match.stripPrefix ? stripPathPrefix(url, service.match.pathPrefix) : url,
-        method: 'GET',
-        headers: head.headers,
-        upgrade: 'websocket',
-        headersTimeout: service.policy.timeouts.response,
-      },
+      { path: this.path, method: 'GET', headers, upgrade: 'websocket', headersTimeout: service.policy.timeouts.response },
       this,
     );
   }
@@ -87,6 +97,7 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
 
   onConnect(abort: (err?: Error) => void): void {
     if (this.closed) return abort();
+    this.connected = true;
     this.abortUpstream = abort;
   }
 
@@ -97,6 +108,7 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
     }
     this.status = statusCode;
     this.upstream = socket;
+    recordSuccess(this.endpoint!);
     const headers = clientResponseHeaders(latin1(rawHeaders ?? []), this.ctx.dropServerHeader, '');
     let head = `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n`;
     for (let i = 0; i < headers.length; i += 2) {
@@ -118,6 +130,7 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
   /** The app answered the handshake with an ordinary response: pass it on and close. */
   onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
     this.status = statusCode;
+    if (statusCode >= 500) chargeFailure(this.ctx, this.service!, this.release, this.endpoint!);
     const headers = clientResponseHeaders(latin1(rawHeaders), this.ctx.dropServerHeader, '');
     let head = `HTTP/1.1 ${statusCode} ${statusCode < 300 ? 'OK' : 'Error'}\r\n`;
     for (let i = 0; i < headers.length; i += 2) {
@@ -141,8 +154,25 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
   onError(err: Error): void {
     if (this.closed) return;
     const failure = classifyUpstreamError(err);
-    if (this.status === 0 && failure !== 'aborted') return this.reject(errorCodeFor(failure, err));
-    this.close();
+    if (this.status !== 0 || failure === 'aborted') return this.close();
+    // The handshake failed before anything reached the client: an upstream failure like any other
+    // (outlier ejection), and a GET without a body that may go to another endpoint (invariant 5).
+    const endpoint = this.endpoint!;
+    if (failure !== 'other') chargeFailure(this.ctx, this.service!, this.release, endpoint);
+    endpoint.release(this);
+    if (!this.closing && mayRetry(this.service!, this.retries, failure, !this.connected, true)) {
+      this.ctx.observer.onAttemptFailed?.(this, endpoint, this.release?.name ?? '', failure);
+      (this.triedEndpoints ??= []).push(endpoint);
+      this.retries++;
+      this.abortUpstream = null;
+      const current = serviceForRetry(this.ctx, this.service!);
+      if (current !== this.service) {
+        this.service = current;
+        this.release = null;
+      }
+      return this.attempt();
+    }
+    this.reject(errorCodeFor(failure, err));
   }
 
   private pump(from: Duplex, to: Duplex, tracker: FrameTracker, towardClient: boolean): void {
@@ -182,6 +212,11 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
     client.end(CLOSE_GOING_AWAY_FROM_SERVER);
     if (this.toUpstream.atBoundary) upstream.end(CLOSE_GOING_AWAY_FROM_CLIENT);
     else upstream.destroy();
+    // The endpoint's part is over: the app got its close frame (or its connection ended). What is left
+    // is the client's side of the close handshake, which puts nothing on the endpoint; when it ends
+    // depends on the client and the platform (Node 24 reports the client's FIN later than Node 20),
+    // so the endpoint stops counting the tunnel now.
+    this.endpoint?.release(this);
   }
 
   private reject(code: ProxyErrorCode): void {

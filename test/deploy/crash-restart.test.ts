@@ -35,7 +35,15 @@ describe('an instance that crashes repeatedly after it was serving', () => {
       { timeout: 60_000, message: 'the instance to serve again after 4 restarts' },
     );
     assert.equal(back.id, instance!.id, 'the same instance, restarted in place');
-    const answer = await sy.get('/');
-    assert.equal(answer.status, 200);
+    // "ready" is the controller's view; the proxies route to it once they acknowledged the table that
+    // carries its health (a moment later, across processes), so serving is polled, not assumed.
+    const answer = await waitFor(
+      async () => {
+        const reply = await sy.get('/');
+        return reply.status === 200 ? reply : undefined;
+      },
+      { timeout: 10_000, message: 'the proxy to serve from the restarted instance' },
+    );
+    assert.equal(JSON.parse(answer.body).runs, 5, 'served by the fifth run of the app');
   });
 });

@@ -53,19 +53,60 @@ export function rssOf(pid: number): number | null {
   }
 }
 
-/** Samples a process's resident memory every `intervalMs` until stopped; keeps the first and the peak. */
+/**
+ * A daemon's own processes: the keeper (the pid `up` runs as) and its children, the controller and the
+ * proxy workers (app instances are the controller's children, so they are not in it).
+ */
+export function daemonPids(keeperPid: number): number[] {
+  const pids = [keeperPid];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === keeperPid) pids.push(Number(name));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
+}
+
+/** The daemon's proxy worker processes (their titles say `switchyard proxy N`). */
+export function proxyWorkerPids(keeperPid: number): number[] {
+  return daemonPids(keeperPid).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('switchyard proxy');
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Samples resident memory every `intervalMs` until stopped, summed over the processes `pids` names at
+ * each sample (a daemon: `() => daemonPids(keeper)`); keeps the first and the peak.
+ */
 export class MemoryWatch {
   readonly first: number;
   peak: number;
   private readonly timer: NodeJS.Timeout;
+  private readonly pids: () => number[];
 
-  constructor(
-    readonly pid: number,
-    intervalMs = 100,
-  ) {
-    this.first = rssOf(pid) ?? 0;
+  constructor(pids: number | (() => number[]), intervalMs = 100) {
+    this.pids = typeof pids === 'number' ? () => [pids] : pids;
+    this.first = this.rss() ?? 0;
     this.peak = this.first;
     this.timer = setInterval(() => this.sample(), intervalMs);
+  }
+
+  private rss(): number | null {
+    let total: number | null = null;
+    for (const pid of this.pids()) {
+      const rss = rssOf(pid);
+      if (rss !== null) total = (total ?? 0) + rss;
+    }
+    return total;
   }
 
   /** Growth of the peak over the first sample, in MB. */
@@ -74,7 +115,7 @@ export class MemoryWatch {
   }
 
   sample(): void {
-    const rss = rssOf(this.pid);
+    const rss = this.rss();
     if (rss !== null && rss > this.peak) this.peak = rss;
   }
 
@@ -143,6 +184,20 @@ export interface ProbeResult {
   ms: number;
   status: number | null;
   error: string | null;
+  /** How long the watched process (ProbeOptions.waitPid) sat runnable but off the CPU meanwhile. */
+  cpuWaitMs: number;
+}
+
+/**
+ * Time the process's main thread (its event loop) has spent runnable but waiting for a CPU, in ms, from
+ * /proc/PID/schedstat; 0 where the kernel does not report it.
+ */
+export function runQueueWaitMs(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e6 || 0;
+  } catch {
+    return 0;
+  }
 }
 
 export interface ProbeOptions {
@@ -154,6 +209,8 @@ export interface ProbeOptions {
   keepAlive?: boolean;
   /** Stop by itself after this long, whatever happens. */
   maxDurationMs?: number;
+  /** Record how long this process (the daemon) waited for a CPU during each probe (0 = none). */
+  waitPid?: number;
 }
 
 /**
@@ -187,7 +244,7 @@ export class Probe {
   }
 
   static start(url: string, options: ProbeOptions = {}): Probe {
-    return new Probe(url, { intervalMs: 100, timeoutMs: 3000, keepAlive: false, maxDurationMs: 120_000, ...options });
+    return new Probe(url, { intervalMs: 100, timeoutMs: 3000, keepAlive: false, maxDurationMs: 120_000, waitPid: 0, ...options });
   }
 
   /** The probes that did not get a 200. */
@@ -226,13 +283,16 @@ export class Probe {
 
   private once(): Promise<ProbeResult> {
     const at = Date.now();
+    const { waitPid } = this.options;
+    const waitedBefore = waitPid > 0 ? runQueueWaitMs(waitPid) : 0;
     return new Promise((resolve) => {
       let settled = false;
       const settle = (status: number | null, error: string | null) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        resolve({ at, ms: Date.now() - at, status, error });
+        const cpuWaitMs = waitPid > 0 ? Math.round(runQueueWaitMs(waitPid) - waitedBefore) : 0;
+        resolve({ at, ms: Date.now() - at, status, error, cpuWaitMs });
       };
       const req = httpRequest(this.url, { agent: this.agent }, (res) => {
         res.resume();

@@ -1,6 +1,6 @@
 // Starts an in-process proxy on 127.0.0.1:0 over given releases, with test-friendly defaults.
 import { Proxy, type ProxyOptions } from '../../src/proxy/proxy.js';
-import type { ReleaseSpec, ServicePolicy, ServiceSpec, TableSpec } from '../../src/proxy/routing-table.js';
+import type { ReleaseSpec, RoutingTable, ServicePolicy, ServiceSpec, TableSpec } from '../../src/proxy/routing-table.js';
 
 export function testPolicy(overrides: Partial<ServicePolicy> = {}): ServicePolicy {
   return {
@@ -53,13 +53,13 @@ export interface RunningProxy {
   port: number;
   url: string;
   /** Swaps in a table (its endpoints' health as the spec says). */
-  swap(spec: TableSpec): void;
+  swap(spec: TableSpec): RoutingTable;
   close(): Promise<void>;
 }
 
 export async function startProxy(spec: TableSpec, options: Partial<ProxyOptions> = {}): Promise<RunningProxy> {
   const proxy = new Proxy({ limits: testLimits, dropServerHeader: false, ...options });
-  const swap = (next: TableSpec) => void proxy.swap(next);
+  const swap = (next: TableSpec) => proxy.swap(next);
   swap(spec);
   const [bound] = await proxy.listen([{ host: '127.0.0.1', port: 0 }]);
   const port = bound!.port;

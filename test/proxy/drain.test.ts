@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import WebSocket, { WebSocketServer } from 'ws';
+import { DRAIN_CLOSE_REASON } from '../../src/proxy/websocket-frames.js';
 import { startBackend, type Backend } from '../helpers/backend.js';
 import { serviceSpec, startProxy, type RunningProxy } from '../helpers/proxy.js';
 import { waitFor } from '../helpers/wait.js';
@@ -34,7 +35,7 @@ describe('drain', () => {
     const longRequest = request(`${proxy.url}/?ms=2000`).then(async (res) => ({ status: res.statusCode, body: await res.body.text() }));
     const ws = new WebSocket(`ws://127.0.0.1:${proxy.port}/`);
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
-    const closed = new Promise<number>((resolve) => ws.once('close', (code: number) => resolve(code)));
+    const closed = new Promise<string>((resolve) => ws.once('close', (code: number, reason: Buffer) => resolve(`${code} ${reason.toString()}`)));
     await waitFor(() => endpoint!.inFlight === 2, { message: 'request and WebSocket in flight' });
 
     // Out of the table first (invariant 2), then drain.
@@ -46,7 +47,7 @@ describe('drain', () => {
     const finished = await longRequest;
     assert.equal(finished.status, 200);
     assert.equal(finished.body, 'slow done');
-    assert.equal(await closed, 1001);
+    assert.equal(await closed, `1001 ${DRAIN_CLOSE_REASON}`, 'closed by switchyard at the drain deadline');
     assert.equal(report.cut, 1, 'the WebSocket was cut');
     assert.equal(report.finished, 1, 'the long request finished');
     assert.ok(report.durationMs >= 3000, `drain waited for its deadline (${report.durationMs} ms)`);

@@ -70,4 +70,29 @@ describe('WebSocket tunnel', () => {
     replies.forEach((reply, i) => assert.equal(reply, `message ${i}`));
     for (const { ws } of sessions) ws.terminate();
   });
+
+  it('retries a handshake that a dead target refused on another endpoint, and ejects the dead one', async () => {
+    const dead = await startEchoBackend('ws-dead');
+    const alive = await startEchoBackend('ws-alive');
+    const consecutiveFailures = 3;
+    const outlier = { consecutiveFailures, baseEjectionTime: 30_000, maxEjectionTime: 300_000, maxEjectionPercent: 0.5 };
+    proxy.swap({ services: [serviceSpec([dead.backend.address, alive.backend.address], { outlier })] });
+    const deadEndpoint = proxy.proxy.endpoints.get(dead.backend.address)!;
+    dead.wss.close();
+    await dead.backend.close();
+    try {
+      const firsts: string[] = [];
+      for (let i = 0; i < 20; i++) {
+        const { ws, first } = await open(`ws://127.0.0.1:${proxy.port}/`);
+        firsts.push(first);
+        ws.terminate();
+      }
+      assert.deepEqual(new Set(firsts.map((f) => f.split(' ')[2])), new Set(['ws-alive']), 'every handshake reached the live target');
+      assert.ok(deadEndpoint.ejectedUntil > Date.now(), 'the refusing target was ejected after consecutive failed handshakes');
+    } finally {
+      proxy.swap({ services: [serviceSpec([echo.backend.address])] });
+      alive.wss.close();
+      await alive.backend.close();
+    }
+  });
 });

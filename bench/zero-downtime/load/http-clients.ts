@@ -64,6 +64,8 @@ async function exchange(w: Worker, x: Exchange): Promise<void> {
   const start = rec.sent(x.cls);
   const t0 = performance.now();
   let gotHead = false;
+  let pid: number | null = null;
+  let connectedAt: number | null = null;
   try {
     const res = await w.pool.request({
       path: x.path,
@@ -74,28 +76,36 @@ async function exchange(w: Worker, x: Exchange): Promise<void> {
       bodyTimeout: x.timeoutMs,
     });
     gotHead = true;
+    connectedAt = rec.now();
+    // The app names itself at the start of its answer, so a body cut short still says who served it.
+    pid = pidOf(res.headers['x-app-pid']);
     const text = await res.body.text();
     const latency = performance.now() - t0;
     const answer = parseAnswer(text);
     const version = typeof answer?.version === 'string' ? answer.version : null;
-    const pid = typeof answer?.pid === 'number' ? answer.pid : null;
     if (res.statusCode === 500 && answer?.error === 'injected failure' && version !== null) {
       rec.injected(x.cls, start, version);
       return;
     }
     if (res.statusCode >= 500) {
       const why = res.headers['x-switchyard-error'];
-      rec.fail(x.cls, start, '5xx', `status ${res.statusCode}${typeof why === 'string' ? ` (${why})` : ''}: ${text.slice(0, 120)}`);
+      rec.fail(x.cls, start, '5xx', `status ${res.statusCode}${typeof why === 'string' ? ` (${why})` : ''}: ${text.slice(0, 120)}`, pid, connectedAt);
       return;
     }
-    if (res.statusCode !== 200) return rec.fail(x.cls, start, 'bad-answer', `status ${res.statusCode}: ${text.slice(0, 120)}`);
-    if (answer === null || version === null) return rec.fail(x.cls, start, 'truncated', `200 with an incomplete body (${text.length} bytes)`);
+    if (res.statusCode !== 200) return rec.fail(x.cls, start, 'bad-answer', `status ${res.statusCode}: ${text.slice(0, 120)}`, pid, connectedAt);
+    if (answer === null || version === null) return rec.fail(x.cls, start, 'truncated', `200 with an incomplete body (${text.length} bytes)`, pid, connectedAt);
     const problem = x.check?.(answer) ?? null;
-    if (problem !== null) return rec.fail(x.cls, start, 'bad-answer', problem, pid);
+    if (problem !== null) return rec.fail(x.cls, start, 'bad-answer', problem, pid, connectedAt);
     rec.ok(x.cls, start, { version, pid }, x.timed ? latency : undefined);
   } catch (err) {
-    rec.fail(x.cls, start, errorKind(err, gotHead), errorText(err));
+    rec.fail(x.cls, start, errorKind(err, gotHead), errorText(err), pid, connectedAt);
   }
+}
+
+/** The x-app-pid header as a number, or null. */
+export function pidOf(header: string | string[] | undefined): number | null {
+  const value = Number(Array.isArray(header) ? header[0] : header);
+  return Number.isInteger(value) && value > 0 ? value : null;
 }
 
 function parseAnswer(text: string): AppAnswer | null {

@@ -4,6 +4,8 @@ import type { PhaseClock, PhaseName } from './phases.js';
 
 export const CLASSES = ['get', 'upload', 'slow', 'sse', 'ws'] as const;
 export type ClientClass = (typeof CLASSES)[number];
+/** Classes whose work is counted per message (Recorder.work) rather than per completion. */
+const STREAMED: readonly ClientClass[] = ['sse', 'ws'];
 
 /** How a request or session failed. `injected` and `killed` are counted apart, not as failures. */
 export const FAILURE_KINDS = ['connection', '5xx', 'timeout', 'truncated', 'ws-close', 'bad-answer'] as const;
@@ -18,8 +20,10 @@ export interface Failure {
   phase: PhaseName;
   /** The phase's label when it was sent (e.g. "deploy 3: rolling + SIGKILL"). */
   label: string;
-  /** The app process that served it, when the answer said so. */
+  /** The app process that served it, when the answer said so (x-app-pid, at the start of the answer). */
   pid: number | null;
+  /** When its response head or WebSocket handshake arrived (ms since load start); null if it never did. */
+  connectedAt: number | null;
   detail: string;
 }
 
@@ -27,7 +31,7 @@ export interface Failure {
 export interface Success {
   version: string | null;
   pid: number | null;
-  /** For WebSocket sessions: closed by the server with 1001 (going away) rather than by the client. */
+  /** For WebSocket sessions: closed by switchyard at a drain deadline (1001 with its reason). */
   goingAway?: boolean;
 }
 
@@ -37,7 +41,7 @@ export interface ClassTotals {
   failed: Record<FailureKind, number>;
   /** 500s the app was told to answer (FAILURE_RATE): expected from a bad canary, reported apart. */
   injected: number;
-  /** WebSocket sessions ended by the server with close 1001. */
+  /** WebSocket sessions ended by switchyard at a drain deadline (close 1001 with its reason). */
   goingAway: number;
 }
 
@@ -54,8 +58,18 @@ const MAX_FAILURE_RECORDS = 50_000;
 export class Recorder {
   readonly startedAt: number;
   readonly totals = new Map<ClientClass, ClassTotals>();
-  /** Per second since start: good completions per class. */
+  /**
+   * Per second since start: good completions per class, each spread over the seconds it lasted, so a
+   * 5 s stream counts a fifth in each of its seconds and long sessions do not make throughput lumpy.
+   */
   readonly perSecond: Record<ClientClass, number[]>;
+  /**
+   * Per second since start: work done per class, the throughput compared during deploys. Completions
+   * for GETs, uploads and slow requests (spread as above); messages for streams and sessions (SSE
+   * events received, WebSocket messages echoed), of which there are many more, so a few long sessions
+   * do not make the comparison a matter of luck.
+   */
+  readonly workPerSecond: Record<ClientClass, number[]>;
   readonly failedPerSecond: number[] = [];
   readonly latencies = new Map<string, number[]>();
   readonly failures: Failure[] = [];
@@ -66,11 +80,14 @@ export class Recorder {
   constructor(private readonly phases: PhaseClock) {
     this.startedAt = phases.startedAt;
     const perSecond = {} as Record<ClientClass, number[]>;
+    const workPerSecond = {} as Record<ClientClass, number[]>;
     for (const cls of CLASSES) {
       this.totals.set(cls, { sent: 0, succeeded: 0, failed: emptyKinds(), injected: 0, goingAway: 0 });
       perSecond[cls] = [];
+      workPerSecond[cls] = [];
     }
     this.perSecond = perSecond;
+    this.workPerSecond = workPerSecond;
   }
 
   /** Milliseconds since the load started. */
@@ -88,7 +105,8 @@ export class Recorder {
     const totals = this.totalsOf(cls);
     totals.succeeded++;
     if (answer.goingAway) totals.goingAway++;
-    bump(this.perSecond[cls], Math.floor(end / 1000));
+    spreadOver(this.perSecond[cls], start, end);
+    if (!STREAMED.includes(cls)) spreadOver(this.workPerSecond[cls], start, end);
     if (answer.version !== null) seen(this.versions, answer.version, start, end);
     if (latencyMs !== undefined) {
       const key = `${cls}:${this.phases.at(start).phase}`;
@@ -98,17 +116,22 @@ export class Recorder {
     }
   }
 
+  /** `units` messages of a stream or session arrived now (SSE events, WebSocket echoes). */
+  work(cls: ClientClass, units = 1): void {
+    bump(this.workPerSecond[cls], Math.floor(this.now() / 1000), units);
+  }
+
   injected(cls: ClientClass, start: number, version: string): void {
     this.totalsOf(cls).injected++;
     seen(this.injectedByVersion, version, start, this.now());
   }
 
-  fail(cls: ClientClass, start: number, kind: FailureKind, detail: string, pid: number | null = null): void {
+  fail(cls: ClientClass, start: number, kind: FailureKind, detail: string, pid: number | null = null, connectedAt: number | null = null): void {
     const end = this.now();
     this.totalsOf(cls).failed[kind]++;
     bump(this.failedPerSecond, Math.floor(end / 1000));
     const { phase, label } = this.phases.at(start);
-    if (this.failures.length < MAX_FAILURE_RECORDS) this.failures.push({ cls, kind, start, end, phase, label, pid, detail: detail.slice(0, 300) });
+    if (this.failures.length < MAX_FAILURE_RECORDS) this.failures.push({ cls, kind, start, end, phase, label, pid, connectedAt, detail: detail.slice(0, 300) });
     else this.failuresDropped++;
   }
 
@@ -126,9 +149,21 @@ export function emptyKinds(): Record<FailureKind, number> {
   return { connection: 0, '5xx': 0, timeout: 0, truncated: 0, 'ws-close': 0, 'bad-answer': 0 };
 }
 
-function bump(list: number[], index: number): void {
+/** Adds one completion to the seconds from `startMs` to `endMs`, in proportion to the time in each. */
+export function spreadOver(list: number[], startMs: number, endMs: number): void {
+  const first = Math.floor(startMs / 1000);
+  const last = Math.floor(endMs / 1000);
+  if (last <= first) return bump(list, last);
+  const length = endMs - startMs;
+  for (let s = first; s <= last; s++) {
+    const overlap = Math.min(endMs, (s + 1) * 1000) - Math.max(startMs, s * 1000);
+    if (overlap > 0) bump(list, s, overlap / length);
+  }
+}
+
+function bump(list: number[], index: number, by = 1): void {
   while (list.length <= index) list.push(0);
-  list[index] = (list[index] ?? 0) + 1;
+  list[index] = (list[index] ?? 0) + by;
 }
 
 function seen(map: Map<string, VersionSeen>, version: string, start: number, end: number): void {

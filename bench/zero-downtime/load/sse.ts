@@ -3,7 +3,7 @@
 import type { Pool } from 'undici';
 import { atMostEvery, RETRY_FLOOR_MS, spread } from './pacing.js';
 import { errorKind, errorText } from './recorder.js';
-import type { Worker } from './http-clients.js';
+import { pidOf, type Worker } from './http-clients.js';
 
 /**
  * Reads an event stream incrementally: counts `data` messages and notices the final `end` event.
@@ -68,6 +68,7 @@ async function stream(pool: Pool, w: Worker, seconds: number, graceMs: number): 
   const parser = new SseParser();
   let gotHead = false;
   let pid: number | null = null;
+  let connectedAt: number | null = null;
   try {
     const res = await pool.request({
       path: `/events?seconds=${seconds}`,
@@ -79,22 +80,26 @@ async function stream(pool: Pool, w: Worker, seconds: number, graceMs: number): 
       signal: AbortSignal.timeout(seconds * 1000 + graceMs),
     });
     gotHead = true;
-    const pidHeader = res.headers['x-app-pid'];
-    pid = typeof pidHeader === 'string' ? Number(pidHeader) : null;
+    connectedAt = rec.now();
+    pid = pidOf(res.headers['x-app-pid']);
     const version = res.headers['x-app-version'];
     if (res.statusCode !== 200) {
       const text = await res.body.text();
       const why = res.headers['x-switchyard-error'];
       const detail = `status ${res.statusCode}${typeof why === 'string' ? ` (${why})` : ''}: ${text.slice(0, 120)}`;
-      return rec.fail('sse', start, res.statusCode >= 500 ? '5xx' : 'bad-answer', detail, pid);
+      return rec.fail('sse', start, res.statusCode >= 500 ? '5xx' : 'bad-answer', detail, pid, connectedAt);
     }
     res.body.setEncoding('utf8');
-    for await (const chunk of res.body) parser.push(chunk as string);
+    for await (const chunk of res.body) {
+      const before = parser.messages;
+      parser.push(chunk as string);
+      if (parser.messages > before) rec.work('sse', parser.messages - before);
+    }
     if (parser.complete) return rec.ok('sse', start, { version: typeof version === 'string' ? version : null, pid });
     const what = parser.ended ? `end event said ${String(parser.endCount)} messages, got ${parser.messages}` : `ended after ${parser.messages} messages without the end event`;
-    rec.fail('sse', start, parser.ended ? 'bad-answer' : 'truncated', `${seconds} s stream ${what}`, pid);
+    rec.fail('sse', start, parser.ended ? 'bad-answer' : 'truncated', `${seconds} s stream ${what}`, pid, connectedAt);
   } catch (err) {
     const kind = errorKind(err, gotHead);
-    rec.fail('sse', start, kind, `${seconds} s stream, ${parser.messages} messages in: ${errorText(err)}`, pid);
+    rec.fail('sse', start, kind, `${seconds} s stream, ${parser.messages} messages in: ${errorText(err)}`, pid, connectedAt);
   }
 }

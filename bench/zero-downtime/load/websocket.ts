@@ -1,7 +1,10 @@
 // WebSocket echo sessions on /ws: open, send a message every 100 ms for a few seconds, expect each
-// echoed in order, close with 1000. A server close with 1001 (going away) is a clean end; any other
-// close code, or an error, is a failure.
+// echoed in order, close with 1000. A close with 1001 is a clean end only when switchyard sent it at a
+// drain deadline (its reason says so); an app's own 1001 (on SIGTERM), any other code or an error is
+// a failure.
 import WebSocket from 'ws';
+import { DRAIN_CLOSE_REASON } from '../../../src/proxy/websocket-frames.js';
+import { pidOf } from './http-clients.js';
 import { atMostEvery, RETRY_FLOOR_MS, spread, type RunGate } from './pacing.js';
 import { errorText, type Recorder } from './recorder.js';
 
@@ -25,6 +28,7 @@ function session(rec: Recorder, o: WsOptions, lengthMs: number): Promise<void> {
   return new Promise((resolve) => {
     const ws = new WebSocket(o.url, { handshakeTimeout: o.graceMs, perMessageDeflate: false });
     let pid: number | null = null;
+    let connectedAt: number | null = null;
     let version: string | null = null;
     let opened = false;
     let clientClosed = false;
@@ -44,16 +48,16 @@ function session(rec: Recorder, o: WsOptions, lengthMs: number): Promise<void> {
       resolve();
     };
     const fail = (kind: 'connection' | '5xx' | 'timeout' | 'ws-close' | 'bad-answer', detail: string) =>
-      finish(() => rec.fail('ws', start, kind, `${lengthMs} ms session, ${echoed}/${sent} echoed: ${detail}`, pid));
+      finish(() => rec.fail('ws', start, kind, `${lengthMs} ms session, ${echoed}/${sent} echoed: ${detail}`, pid, connectedAt));
     const deadline = setTimeout(() => {
       fail('timeout', 'no clean end in time');
       ws.terminate();
     }, lengthMs + o.graceMs);
 
     ws.on('upgrade', (res) => {
-      const p = res.headers['x-app-pid'];
+      connectedAt = rec.now();
       const v = res.headers['x-app-version'];
-      pid = typeof p === 'string' ? Number(p) : null;
+      pid = pidOf(res.headers['x-app-pid']);
       version = typeof v === 'string' ? v : null;
     });
     ws.on('unexpected-response', (_req, res) => {
@@ -82,6 +86,7 @@ function session(rec: Recorder, o: WsOptions, lengthMs: number): Promise<void> {
         return;
       }
       echoed++;
+      rec.work('ws');
     });
     ws.on('error', (err) => {
       lastError = err;
@@ -93,7 +98,7 @@ function session(rec: Recorder, o: WsOptions, lengthMs: number): Promise<void> {
     ws.on('close', (code, reason) => {
       const why = `close ${code}${reason.length > 0 ? ` "${reason.toString('utf8')}"` : ''}${lastError ? ` after ${errorText(lastError)}` : ''}`;
       if (!opened) return fail('connection', why);
-      if (code === 1001) return finish(() => rec.ok('ws', start, { version, pid, goingAway: true }));
+      if (code === 1001 && reason.toString('utf8') === DRAIN_CLOSE_REASON) return finish(() => rec.ok('ws', start, { version, pid, goingAway: true }));
       if (code === 1000 && clientClosed && echoed < sent) return fail('bad-answer', `${why}; ${sent - echoed} messages never echoed`);
       if (code === 1000) return finish(() => rec.ok('ws', start, { version, pid }));
       fail('ws-close', why);

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { createAdminServer, listenOn } from '../../api/admin-server.js';
 import { TokenAuth } from '../../api/auth.js';
 import type { DaemonView } from '../../api/daemon-view.js';
+import type { RoutingView, WorkerRoutingView } from '../../api/wire.js';
 import { adminRoutes } from '../../api/routes.js';
 import { ConfigError, loadConfig, type Config } from '../../config/index.js';
 import { Controller } from '../../deploy/controller.js';
@@ -129,6 +130,8 @@ export class ControlPlane {
         return this.fleet.onAck(message.worker, message.version);
       case 'drained':
         return this.fleet.onDrained(message.worker, message.id, message.report);
+      case 'described':
+        return this.fleet.onDescribed(message.worker, message.id, message.table);
       case 'observations':
         this.fleet.onObservations(message);
         this.metrics.merge(message.batch);
@@ -176,6 +179,13 @@ export class ControlPlane {
           ? { type: 'daemon.upgraded', message: `generation ${status.generation} serves (upgrade took ${Math.round((Date.parse(status.finishedAt ?? '') - Date.parse(status.startedAt)) / 100) / 10} s)` }
           : { type: 'daemon.upgrade-failed', message: `upgrade to generation ${status.generation} failed: ${status.reason}; generation ${status.generation - 1} serves on` };
     this.store.addEvent(what);
+  }
+
+  /** The proxies' own tables: the one in force (the oldest any proxy has) and each worker's. */
+  async routing(): Promise<RoutingView> {
+    const workers = await this.fleet.describe();
+    const oldest = workers.reduce<WorkerRoutingView | null>((min, w) => (min === null || w.version < min.version ? w : min), null);
+    return { version: oldest?.version ?? 0, services: oldest?.services ?? {}, workers };
   }
 
   /** This daemon and its processes, for `GET /api/v1/daemon`. */

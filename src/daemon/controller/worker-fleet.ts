@@ -1,6 +1,7 @@
 // The data plane as the controller process sees it: the proxy workers behind the keeper. A table is in
 // force once every worker acknowledged it (or a newer one); a drain ends once every worker reported its
 // share; a worker that does not answer in time is replaced (invariant 10).
+import type { WorkerRoutingView } from '../../api/wire.js';
 import type { DataPlane, EndpointReport } from '../../proxy/data-plane.js';
 import type { DrainReport } from '../../proxy/drain.js';
 import type { TableSpec } from '../../proxy/routing-table.js';
@@ -36,6 +37,8 @@ export class WorkerFleet implements DataPlane {
   private publishes: PendingPublish[] = [];
   private readonly drains = new Map<number, PendingDrain>();
   private nextDrain = 1;
+  private nextDescribe = 1;
+  private readonly describing = new Map<number, (worker: number, table: WorkerRoutingView) => void>();
 
   constructor(
     private readonly send: (message: FromController) => void,
@@ -137,6 +140,32 @@ export class WorkerFleet implements DataPlane {
     drain.report.cut += report.cut;
     drain.report.durationMs = Math.max(drain.report.durationMs, report.durationMs);
     this.settleDrain(id);
+  }
+
+  /** Every worker's own table, described; a worker that does not answer in `timeoutMs` is left out. */
+  describe(timeoutMs = 2000): Promise<(WorkerRoutingView & { index: number })[]> {
+    const id = this.nextDescribe++;
+    const waiting = new Set(this.workers.keys());
+    if (waiting.size === 0) return Promise.resolve([]);
+    this.send({ t: 'describe', id });
+    return new Promise((resolve) => {
+      const answers: (WorkerRoutingView & { index: number })[] = [];
+      const finish = () => {
+        clearTimeout(timer);
+        this.describing.delete(id);
+        resolve(answers.sort((a, b) => a.index - b.index));
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      this.describing.set(id, (worker, table) => {
+        if (!waiting.delete(worker)) return;
+        answers.push({ index: worker, ...table });
+        if (waiting.size === 0) finish();
+      });
+    });
+  }
+
+  onDescribed(worker: number, id: number, table: WorkerRoutingView): void {
+    this.describing.get(id)?.(worker, table);
   }
 
   onObservations(message: ObservationsMessage): void {

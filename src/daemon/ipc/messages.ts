@@ -1,6 +1,7 @@
 // The messages between switchyard's processes, all plain data over Node's IPC channels. The keeper sits
 // in the middle: it relays the controller's tables and drains to every proxy worker, and the workers'
 // acknowledgements and observations back, adding which worker spoke (DESIGN.md, "The process model").
+import type { WorkerRoutingView } from '../../api/wire.js';
 import type { Config } from '../../config/index.js';
 import type { UpgradeStatus } from '../keeper/generations.js';
 import type { ObservationBatch } from '../../metrics/observations.js';
@@ -59,7 +60,19 @@ export interface DrainMessage {
   timeoutMs: number;
 }
 
+/** Describe the routing table you route by now; each worker answers with `described`. */
+export interface DescribeMessage {
+  t: 'describe';
+  id: number;
+}
+
 // ── proxy worker → controller (the keeper fills in `worker`) ─────────────────────────────────────
+export interface DescribedMessage {
+  t: 'described';
+  worker: number;
+  id: number;
+  table: WorkerRoutingView;
+}
 export interface AckMessage {
   t: 'ack';
   worker: number;
@@ -187,9 +200,9 @@ export interface UpgradeAnswer {
   status: UpgradeStatus;
 }
 
-export type ToWorker = WorkerStart | TableMessage | TlsMessage | DrainMessage | WorkerStop;
-export type FromWorker = Omit<AckMessage, 'worker'> | Omit<DrainedMessage, 'worker'> | Omit<ObservationsMessage, 'worker'>;
-export type WorkerReport = AckMessage | DrainedMessage | ObservationsMessage;
+export type ToWorker = WorkerStart | TableMessage | TlsMessage | DrainMessage | DescribeMessage | WorkerStop;
+export type FromWorker = Omit<AckMessage, 'worker'> | Omit<DrainedMessage, 'worker'> | Omit<ObservationsMessage, 'worker'> | Omit<DescribedMessage, 'worker'>;
+export type WorkerReport = AckMessage | DrainedMessage | ObservationsMessage | DescribedMessage;
 export type ToController =
   | ControllerStart
   | FleetMessage
@@ -199,4 +212,4 @@ export type ToController =
   | ControllerReload
   | UpgradeAnswer
   | UpgradeStatusMessage;
-export type FromController = TableMessage | TlsMessage | DrainMessage | ControllerReady | ControllerFatal | ConfigAccepted | ReplaceWorker | UpgradeRequest;
+export type FromController = TableMessage | TlsMessage | DrainMessage | DescribeMessage | ControllerReady | ControllerFatal | ConfigAccepted | ReplaceWorker | UpgradeRequest;

@@ -108,7 +108,8 @@ export class Keeper {
       if (takeover) await keeper.awaitTakeover();
       await keeper.startController();
     } catch (err) {
-      await keeper.stop();
+      // The reason is what `up` prints; stopping what did start says nothing more.
+      await keeper.stop({ quiet: true });
       throw err;
     }
     if (takeover) {
@@ -240,11 +241,11 @@ export class Keeper {
    * Graceful stop: the workers stop accepting and finish in-flight work (until the longest drain
    * timeout), then the controller drains and stops every app instance and closes the store.
    */
-  stop(): Promise<void> {
+  stop({ quiet = false } = {}): Promise<void> {
     this.stopping ??= (async () => {
       const drainMs = Math.max(1000, ...Object.values(this.config.services).map((s) => s.drain.timeout));
       const stopMs = Math.max(1000, ...Object.values(this.config.services).map((s) => s.stop.timeout));
-      this.options.log.info({ drainMs }, 'stopping: the proxies finish what they serve, then the app instances stop');
+      if (!quiet) this.options.log.info({ drainMs }, 'stopping: the proxies finish what they serve, then the app instances stop');
       const workersStopped = Promise.all(
         [...this.workers.values()].map((slot) => this.stopChild(slot.child, { t: 'stop', drainMs, mode: 'stop' }, drainMs + 10_000)),
       );
@@ -318,6 +319,7 @@ export class Keeper {
         this.lastTls = message;
         return this.toWorkers(message);
       case 'drain':
+      case 'describe':
         return this.toWorkers(message);
       case 'ready':
         this.controller.ready = true;

@@ -2,10 +2,13 @@
 // controller sent (through the keeper), acknowledges each table, drains endpoints when asked, and ships
 // what it saw every second. It never reads the store and never waits for the controller on a request.
 import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { upstreamClient } from '../../proxy/upstream/choose-client.js';
 import { ObservationBuffer } from '../../metrics/observations.js';
 import { AccessLog, combineObservers, createAccessLogger } from '../../proxy/access-log.js';
 import type { DrainReport } from '../../proxy/drain.js';
 import type { TlsSnapshot } from '../../proxy/edge/tls-snapshot.js';
+import { describeTable } from '../../proxy/describe-table.js';
 import type { ExchangeObserver } from '../../proxy/proxy-context.js';
 import { Proxy, type CloseMode } from '../../proxy/proxy.js';
 import type { DrainMessage, EjectionNote, FromWorker, TableMessage, ToWorker, WorkerStart } from '../ipc/messages.js';
@@ -25,6 +28,7 @@ export class ProxyWorker {
   private shippedHandshakeFailures: Record<string, number> = {};
 
   constructor(
+    private readonly log: Logger,
     private readonly send: (message: FromWorker) => void,
     private readonly exit: (code: number) => void,
   ) {}
@@ -45,6 +49,9 @@ export class ProxyWorker {
         return;
       case 'drain':
         return void this.drain(message);
+      case 'describe':
+        if (this.proxy) this.send({ t: 'described', id: message.id, table: describeTable(this.proxy.table, Date.now()) });
+        return;
       case 'stop':
         return void this.stop(message.drainMs, message.mode);
     }
@@ -84,7 +91,7 @@ export class ProxyWorker {
       });
       this.listening = proxy.listen(specs);
       this.listening.catch((err: unknown) => {
-        process.stderr.write(`switchyard proxy: cannot serve the listening sockets: ${err instanceof Error ? err.message : String(err)}\n`);
+        this.log.error({ err }, 'cannot serve the listening sockets');
         this.exit(1);
       });
       this.shipTimer = setInterval(() => this.ship(), OBSERVATION_INTERVAL_MS);
@@ -92,6 +99,13 @@ export class ProxyWorker {
   }
 
   private createProxy(table: TableMessage): Proxy {
+    const client = upstreamClient();
+    if (client.kind === 'undici') {
+      this.log.warn(
+        { node: process.version, reason: client.reason },
+        "upstream client: Node's internal HTTP parser failed switchyard's self-test on this Node; proxying through undici's public dispatch instead (correct, somewhat slower)",
+      );
+    }
     const { settings } = table;
     const observers: ExchangeObserver[] = [this.observations];
     if (settings.accessLog.enabled) {
@@ -113,7 +127,7 @@ export class ProxyWorker {
     try {
       this.proxy.setTls(this.tls);
     } catch (err) {
-      process.stderr.write(`switchyard proxy: refused a TLS update: ${err instanceof Error ? err.message : String(err)}\n`);
+      this.log.error({ err }, 'refused a TLS update; the certificates before it serve on');
     }
   }
 

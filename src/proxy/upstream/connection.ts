@@ -4,15 +4,7 @@
 import { connect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Readable } from 'node:stream';
-import {
-  K_ON_BODY,
-  K_ON_HEADERS,
-  K_ON_HEADERS_COMPLETE,
-  K_ON_MESSAGE_COMPLETE,
-  ResponseParser,
-  type NativeHttpParser,
-  type OnHeadersComplete,
-} from './http-parser.js';
+import { createResponseParser, type NativeHttpParser, type OnHeadersComplete } from './http-parser.js';
 import { UpstreamError } from './upstream-error.js';
 
 export interface UpstreamRequest {
@@ -27,6 +19,13 @@ export interface UpstreamRequest {
   headersTimeout: number;
   /** Time a response body may stay silent (0 = none). */
   bodyTimeout: number;
+}
+
+/** An upstream client for one endpoint: the lean one (pool.ts) or undici's (undici-upstream.ts). */
+export interface Upstream {
+  dispatch(request: UpstreamRequest, handler: UpstreamHandler): void;
+  /** Closes every connection, busy ones included (their exchanges fail). */
+  destroy(): void;
 }
 
 export interface UpstreamHandler {
@@ -82,17 +81,17 @@ export class UpstreamConnection {
       : connect({ host: options.host, port: options.port, noDelay: true });
     this.socket = socket;
     this.armTimeout(options.connectTimeout);
-    const parser = new ResponseParser();
-    parser.initialize(ResponseParser.RESPONSE, {}, 0, 0);
-    parser[K_ON_HEADERS] = (headers: string[]) => {
-      for (const h of headers) this.pendingHeaders.push(h);
-    };
-    parser[K_ON_HEADERS_COMPLETE] = ((_major, _minor, headers, _method, _url, status, statusText, _upgrade, keepAlive) =>
-      this.onResponseHead(headers, status, statusText, keepAlive)) satisfies OnHeadersComplete;
-    parser[K_ON_BODY] = (chunk: Buffer) => {
-      if (this.handler !== null && !this.handler.onData(chunk)) this.socket.pause();
-    };
-    parser[K_ON_MESSAGE_COMPLETE] = () => this.onResponseEnd();
+    const parser = createResponseParser({
+      onHeaders: (headers: string[]) => {
+        for (const h of headers) this.pendingHeaders.push(h);
+      },
+      onHeadersComplete: ((_major, _minor, headers, _method, _url, status, statusText, _upgrade, keepAlive) =>
+        this.onResponseHead(headers, status, statusText, keepAlive)) satisfies OnHeadersComplete,
+      onBody: (chunk: Buffer) => {
+        if (this.handler !== null && !this.handler.onData(chunk)) this.socket.pause();
+      },
+      onMessageComplete: () => this.onResponseEnd(),
+    });
     this.parser = parser;
     socket.on(tls ? 'secureConnect' : 'connect', () => this.onConnected());
     socket.on('data', (data: Buffer) => this.onSocketData(data));

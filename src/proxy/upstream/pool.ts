@@ -1,8 +1,8 @@
 // The connections to one endpoint: idle keep-alive connections are reused newest first (they are the
 // least likely to be closed by the app), new ones are opened as needed; all are closed on retire.
-import { UpstreamConnection, type ConnectionOptions, type UpstreamHandler, type UpstreamRequest } from './connection.js';
+import { UpstreamConnection, type ConnectionOptions, type Upstream, type UpstreamHandler, type UpstreamRequest } from './connection.js';
 
-export class UpstreamPool {
+export class UpstreamPool implements Upstream {
   private readonly idle: UpstreamConnection[] = [];
   private readonly all = new Set<UpstreamConnection>();
   private closed = false;

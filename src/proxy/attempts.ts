@@ -1,0 +1,34 @@
+// What an exchange and a WebSocket handshake share about attempts at an upstream: charging a failure
+// to the endpoint it hit (passive outlier ejection), deciding whether invariant 5 allows another
+// attempt, and the service as the current table has it for that attempt (invariant 6).
+import { recordFailure } from '../health/outlier.js';
+import type { Endpoint } from './endpoint.js';
+import type { UpstreamFailure } from './errors.js';
+import type { ProxyContext } from './proxy-context.js';
+import type { ReleaseRoute, ServiceRoute } from './routing-table.js';
+
+/** Counts an upstream failure towards ejecting `endpoint`; reports an ejection it caused. */
+export function chargeFailure(ctx: ProxyContext, service: ServiceRoute, release: ReleaseRoute | null, endpoint: Endpoint): void {
+  const peers = release?.endpoints ?? [endpoint];
+  const ejectedFor = recordFailure(endpoint, peers, service.policy.outlier, Date.now());
+  if (ejectedFor > 0) ctx.events.onEjected(service.name, endpoint, ejectedFor);
+}
+
+/**
+ * Invariant 5: another attempt only when this one provably never reached an app (refused before
+ * anything was written), or when the request is idempotent and nothing was sent to the client yet;
+ * always within the service's retry count and retry budget.
+ */
+export function mayRetry(service: ServiceRoute, retries: number, failure: UpstreamFailure, neverSent: boolean, idempotent: boolean): boolean {
+  if (failure === 'aborted' || retries >= service.policy.retries) return false;
+  if (!(neverSent && failure === 'connect') && !idempotent) return false;
+  return service.retryBudget.tryRetry(Date.now());
+}
+
+/**
+ * The service for a retry: a retry is a new routing decision and takes the current table. The table
+ * the request started with may predate a swap that brought the instances able to answer it.
+ */
+export function serviceForRetry(ctx: ProxyContext, service: ServiceRoute): ServiceRoute {
+  return ctx.table.services.get(service.name) ?? service;
+}
