@@ -331,7 +331,8 @@ export class Controller {
     for (const row of rows) {
       const release = store.release(row.releaseId)!;
       const config = this.config.services[row.service];
-      const pid = row.pid ?? unrecorded.get(row.id) ?? null;
+      // In a cluster an instance runs on its host (row.node), whose agent adopts it: never a process here.
+      const pid = row.node === null ? (row.pid ?? unrecorded.get(row.id) ?? null) : null;
       const instance = config === undefined ? null : supervisor.adopt(row, release, config, pid);
       if (instance !== null) {
         if (row.state === 'draining') draining.push(instance);
@@ -403,6 +404,16 @@ export class Controller {
     this.runs.set(deployment.service, run);
     log.warn({ service: deployment.service, deployment: deployment.id, state: deployment.state }, 'deployment taken over from the previous controller');
     void run.finished.then((final) => log.info({ service: deployment.service, deployment: final.id, state: final.state, reason: final.reason }, 'deployment finished'));
+  }
+
+  /**
+   * In a cluster, another controller leads now: stop every deployment where it is (the new leader
+   * resumes it from its stored steps) and every timer, and write nothing more.
+   */
+  standDown(): void {
+    for (const standby of this.standbys.values()) clearTimeout(standby.timer);
+    this.standbys.clear();
+    for (const run of this.runs.values()) if (run.isActive) run.halt();
   }
 
   /**

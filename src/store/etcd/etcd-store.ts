@@ -30,6 +30,8 @@ export interface EtcdStoreOptions {
   /** How often the watch is checked against etcd (a stalled stream is re-listed after about this long). */
   probeMs?: number;
   onError?: (err: unknown, during: string) => void;
+  /** Hear every key that is not desired state (hosts' reports, the leader key), from the first listing on. */
+  others?: FeedListener[];
 }
 
 type TableFolder = Exclude<Folder, 'events'>;
@@ -46,6 +48,9 @@ export class EtcdStore implements Store {
   /** Writes made inside open transactions, innermost last; sent when the outermost one commits. */
   readonly #capture: WriteOp[][] = [];
   readonly #others: FeedListener[] = [];
+  readonly #tableListeners: ((revision: number) => void)[] = [];
+  /** Host events (an agent's instance crashed…): written whoever leads, never fenced. */
+  readonly #hostEvents: WriteQueue;
   #eventSequence = 0;
   #closed = false;
 
@@ -56,6 +61,8 @@ export class EtcdStore implements Store {
     this.client = createEtcdClient(options);
     this.#mirror = new Mirror(this.path);
     this.#queue = new WriteQueue(this.client, this.prefix, { path: this.path, onRetry: (err) => options.onError?.(err, 'write (retrying)') });
+    this.#others.push(...(options.others ?? []));
+    this.#hostEvents = new WriteQueue(this.client, this.prefix, { path: this.path, onRetry: (err) => options.onError?.(err, 'host event (retrying)') });
     this.feed = new PrefixFeed(this.client, this.prefix, { reset: (e, r) => this.#reset(e, r), changes: (e, r) => this.#changes(e, r) }, { probeMs: options.probeMs, onError: options.onError });
   }
 
@@ -83,6 +90,16 @@ export class EtcdStore implements Store {
   /** Hears every key under the prefix that is not desired state (hosts' reports, the leader key). */
   watchOthers(listener: FeedListener): void {
     this.#others.push(listener);
+  }
+
+  /** Hears that desired state changed (after the mirror has it), with the revision it is now at. */
+  onTablesChanged(listener: (revision: number) => void): void {
+    this.#tableListeners.push(listener);
+  }
+
+  /** The revision of this writer's newest committed write (what proxies must reach to route by it). */
+  get committedRevision(): number {
+    return this.#queue.committedRevision;
   }
 
   // fencing
@@ -249,16 +266,14 @@ export class EtcdStore implements Store {
   /** Goes to etcd; subscribers (and `events`) see it when the watch brings it back with its id. */
   addEvent(event: NewEvent): void {
     this.#assertWritable();
-    const record: Omit<EventRecord, 'id'> = {
-      time: nowIso(),
-      service: event.service ?? null,
-      deployment_id: event.deploymentId ?? null,
-      instance_id: event.instanceId ?? null,
-      type: event.type,
-      message: event.message,
-      data: event.data === undefined ? null : toJson(event.data),
-    };
+    const record = eventRecord(event);
     this.#send([{ key: eventKey(this.node, this.#nextEventSequence()), value: JSON.stringify(record) }]);
+  }
+
+  /** An event a host reports about itself (its instances): never fenced, so a follower's agent can write it. */
+  addHostEvent(event: NewEvent): void {
+    if (this.#closed) return;
+    this.#hostEvents.enqueue([{ key: eventKey(this.node, this.#nextEventSequence()), value: JSON.stringify(eventRecord(event)) }]);
   }
 
   events(filter?: EventFilter): EventRow[] {
@@ -294,6 +309,7 @@ export class EtcdStore implements Store {
     this.#closed = true;
     this.#subscribers.clear();
     this.#queue.close();
+    this.#hostEvents.close();
     void this.feed.close().finally(() => this.client.close());
     this.#mirror.close();
   }
@@ -353,6 +369,7 @@ export class EtcdStore implements Store {
       }
     });
     for (const listener of this.#others) listener.reset(others, revision);
+    for (const listener of this.#tableListeners) listener(revision);
     this.#publish(added);
   }
 
@@ -374,6 +391,7 @@ export class EtcdStore implements Store {
       }
     });
     if (others.length > 0) for (const listener of this.#others) listener.changes(others, revision);
+    if (others.length < entries.length) for (const listener of this.#tableListeners) listener(revision);
     this.#publish(added);
   }
 
@@ -386,4 +404,17 @@ export class EtcdStore implements Store {
     events.sort((a, b) => a.id - b.id);
     for (const event of events) this.#subscribers.publish(event);
   }
+}
+
+/** An event as etcd keeps it: the SQLite record without its id (etcd's revision gives it one). */
+function eventRecord(event: NewEvent): Omit<EventRecord, 'id'> {
+  return {
+    time: nowIso(),
+    service: event.service ?? null,
+    deployment_id: event.deploymentId ?? null,
+    instance_id: event.instanceId ?? null,
+    type: event.type,
+    message: event.message,
+    data: event.data === undefined ? null : toJson(event.data),
+  };
 }

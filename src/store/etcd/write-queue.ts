@@ -49,6 +49,8 @@ export class WriteQueue {
   readonly #written = new Map<string, number>();
   /** Transactions etcd refused because their fence no longer held. */
   refused = 0;
+  /** The revision of the newest transaction etcd committed for this writer. */
+  committedRevision = 0;
 
   constructor(
     private readonly client: Etcd3,
@@ -134,6 +136,7 @@ export class WriteQueue {
           }
           this.#batches.splice(0, take.count);
           const revision = Number(response.header.revision);
+          this.committedRevision = Math.max(this.committedRevision, revision);
           for (const op of take.ops) {
             this.#written.set(op.key, revision);
             const left = (this.#pending.get(op.key) ?? 1) - take.perKey.get(op.key)!;
