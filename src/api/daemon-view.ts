@@ -30,7 +30,7 @@ export interface ClusterDaemonView {
     node: string;
     live: boolean;
     revision: number;
-    instances: { id: string; service: string; state: string; healthy: boolean; address: string | null }[];
+    instances: { id: string; service: string; state: string; healthy: boolean; address: string | null; pid: number | null }[];
   }[];
 }
 

@@ -248,7 +248,7 @@ export class ClusterPlane {
           node,
           live: view.isLive(node),
           revision: host?.status?.revision ?? 0,
-          instances: [...(host?.instances.values() ?? [])].map((i) => ({ id: i.id, service: i.service, state: i.state, healthy: i.healthy, address: i.address })),
+          instances: [...(host?.instances.values() ?? [])].map((i) => ({ id: i.id, service: i.service, state: i.state, healthy: i.healthy, address: i.address, pid: i.pid })),
         };
       }),
     };

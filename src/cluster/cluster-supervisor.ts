@@ -39,6 +39,8 @@ export class ClusterSupervisor {
   readonly #healthy = new Map<string, boolean>();
   readonly #nextOrdinal = new Map<string, number>();
   #closed = false;
+  /** An instance whose host left is gone for good: deployments start a replacement on a host that is up. */
+  readonly replacesLost = true;
 
   constructor(private readonly deps: ClusterSupervisorDeps) {
     deps.view.onChange((changes) => this.#observe(changes));
@@ -225,7 +227,26 @@ export class ClusterSupervisor {
   #observe(changes: ViewChange[]): void {
     for (const change of changes) {
       if (change.kind === 'instance') this.#check(change.id!);
-      else if (change.kind === 'status') for (const [id, node] of this.#nodes) if (node === change.node) this.#check(id);
+      else if (change.kind === 'status') {
+        for (const [id, node] of this.#nodes) if (node === change.node) this.#check(id);
+        if (!this.deps.view.isLive(change.node)) this.#lose(change.node);
+      }
+    }
+  }
+
+  /**
+   * A host left the cluster (its lease ended): its instances are in no table any more and are written
+   * off; should the host come back, its agent stops them, as desired state says.
+   */
+  #lose(node: string): void {
+    if (this.#closed) return;
+    for (const [id, on] of [...this.#nodes]) {
+      const instance = this.#live.get(id);
+      if (on !== node || instance === undefined || instance.stopping) continue;
+      instance.stopping = true;
+      instance.transition('failed', `its host ${node} left the cluster`);
+      this.#noteHealth(instance, false, `host ${node} is gone`);
+      this.#forget(instance);
     }
   }
 

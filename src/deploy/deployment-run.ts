@@ -414,6 +414,10 @@ export class DeploymentRun {
       // Keep instances already in rotation first, so a swap moves as few as possible.
       const ordered = [...live.filter((i) => current.inRotation.has(i)), ...live.filter((i) => !current.inRotation.has(i) && i.state === 'ready')];
       const chosen = want === 'all' ? ordered : ordered.slice(0, want);
+      // Lost with their host (a cluster): replacements start, surge first, before the split moves.
+      if (want !== 'all' && chosen.length < want && this.ctx.supervisor.replacesLost === true) {
+        chosen.push(...(await this.startInstances(role, want - chosen.length, null)));
+      }
       if (want !== 'all' && chosen.length < want) {
         throw new DeploymentFailure(`only ${chosen.length} ${role} instances are ready, ${want} are needed in rotation`);
       }
@@ -457,6 +461,8 @@ export class DeploymentRun {
         this.ctx.store.updateStep(this.id, undo.index, { state: 'undone', finishedAt: now() });
       }
       if (undos.length === 0) settle();
+      // Replacements for instances lost with their host are in no step's undo: they stop here.
+      if (this.ctx.supervisor.replacesLost === true && this.target.id !== this.stable?.id) await this.stopInstances(this.ctx.supervisor.instances({ releaseId: this.target.id }));
     } catch (undoErr) {
       const message = undoErr instanceof Error ? undoErr.message : String(undoErr);
       this.setState('failed', `${why}; the rollback could not complete: ${message}`);
