@@ -132,7 +132,7 @@ describe('cluster mode', { skip: ETCD_INSTALLED ? false : NO_ETCD }, () => {
     }, { timeout: 120_000, message: 'the new leader to finish the deployment of v3' });
     const reports = await Promise.all(loads.map((l) => l.stop()));
     assert.equal(done.state, 'succeeded', `${done.state}: ${done.reason}`);
-    assert.ok(done.events.some((e) => e.type === 'deployment.resumed'), 'the new leader did not resume the deployment from its stored steps');
+    assert.ok(done.events.some((e) => e.type === 'deployment.resumed'), `the new leader did not resume the deployment from its stored steps: ${done.events.map((e) => e.type).join(' ')}`);
     t.diagnostic(`dead host out of every table after ${droppedMs} ms; new leader ${view.leader}; requests: ${reports.map((r) => r.outcomes.length).join(' + ')}`);
     // The serving capacity is whole again, on the hosts left.
     const after = await untilView(survivors[0]!, (v) => Object.values(instancesByHost(v)).flat().filter((i) => i.id.includes('-v3-')).length === 3, 'three v3 instances on the survivors');

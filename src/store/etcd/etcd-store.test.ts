@@ -98,6 +98,22 @@ describe('EtcdStore', { skip: ETCD_INSTALLED ? false : NO_ETCD }, () => {
     assert.equal(fresh.listServices().length, 0);
   });
 
+  it('keeps every event of one transaction, each with its own id, in the order written', async () => {
+    const prefix = freshPrefix();
+    const h1 = await open(prefix, 'h1');
+    const h2 = await open(prefix, 'h2');
+    h1.transaction(() => {
+      for (let i = 1; i <= 5; i++) h1.addEvent({ service: 'web', type: 'step.started', message: `step ${i}` });
+    });
+    await h1.flush();
+    await waitFor(() => h2.events().length === 5 && h1.events().length === 5, { message: 'all five events on both hosts' });
+    assert.deepEqual(h2.events().map((e) => e.message), ['step 1', 'step 2', 'step 3', 'step 4', 'step 5']);
+    assert.deepEqual(h1.events().map((e) => e.id), h2.events().map((e) => e.id));
+    // A host that lists the prefix afresh numbers them the same.
+    const h3 = await open(prefix, 'h3');
+    assert.deepEqual(h3.events().map((e) => e.id), h1.events().map((e) => e.id));
+  });
+
   it('numbers events by etcd revision and tells subscribers once they are stored', async () => {
     const prefix = freshPrefix();
     const h1 = await open(prefix, 'h1');

@@ -349,6 +349,7 @@ export class EtcdStore implements Store {
     const listed = new Set<string>();
     const added: EventRow[] = [];
     const others: FeedEntry[] = [];
+    const ids = eventIds(entries);
     this.#mirror.atomically(() => {
       for (const entry of entries) {
         const parsed = parseKey(entry.key);
@@ -359,7 +360,7 @@ export class EtcdStore implements Store {
         listed.add(entry.key);
         this.#noteOwnSequence(parsed.folder, parsed.id);
         if (parsed.folder !== 'events' && this.#queue.isStale(entry.key, entry.modRevision)) continue;
-        const row = this.#mirror.apply(parsed.folder, parsed.id, JSON.parse(entry.value!), entry.createRevision);
+        const row = this.#mirror.apply(parsed.folder, parsed.id, JSON.parse(entry.value!), ids.get(entry.key) ?? entry.createRevision);
         if (row !== null) added.push(eventFromRecord(row as unknown as EventRecord));
       }
       for (const key of this.#mirror.keys()) {
@@ -376,6 +377,7 @@ export class EtcdStore implements Store {
   #changes(entries: FeedEntry[], revision: number): void {
     const added: EventRow[] = [];
     const others: FeedEntry[] = [];
+    const ids = eventIds(entries);
     this.#mirror.atomically(() => {
       for (const entry of entries) {
         const parsed = parseKey(entry.key);
@@ -386,7 +388,7 @@ export class EtcdStore implements Store {
         // Events enter the mirror only from etcd (with their id), so no echo of them is ever stale.
         if (parsed.folder !== 'events' && this.#queue.isStale(entry.key, entry.modRevision)) continue;
         const value: unknown = entry.value === null ? null : JSON.parse(entry.value);
-        const row = this.#mirror.apply(parsed.folder, parsed.id, value, entry.createRevision);
+        const row = this.#mirror.apply(parsed.folder, parsed.id, value, ids.get(entry.key) ?? entry.createRevision);
         if (row !== null) added.push(eventFromRecord(row as unknown as EventRecord));
       }
     });
@@ -404,6 +406,32 @@ export class EtcdStore implements Store {
     events.sort((a, b) => a.id - b.id);
     for (const event of events) this.#subscribers.publish(event);
   }
+}
+
+/** More events than one transaction can hold (etcd's --max-txn-ops is 128 by default). */
+const EVENTS_PER_REVISION = 1000;
+
+/**
+ * Ids for the events among `entries`. Every key a transaction writes shares its revision, so an event's
+ * id is its revision × 1000 plus its place among that transaction's events (by its writer's sequence):
+ * unique, in order, and the same on every host whether it came by the watch or a re-list.
+ */
+function eventIds(entries: FeedEntry[]): Map<string, number> {
+  const byRevision = new Map<number, { key: string; sequence: number }[]>();
+  for (const entry of entries) {
+    const parsed = parseKey(entry.key);
+    if (parsed?.folder !== 'events' || entry.value === null) continue;
+    const sequence = Number(parsed.id.slice(parsed.id.lastIndexOf('/') + 1));
+    const group = byRevision.get(entry.createRevision) ?? [];
+    group.push({ key: entry.key, sequence });
+    byRevision.set(entry.createRevision, group);
+  }
+  const ids = new Map<string, number>();
+  for (const [revision, group] of byRevision) {
+    group.sort((a, b) => a.sequence - b.sequence);
+    group.forEach(({ key }, place) => ids.set(key, revision * EVENTS_PER_REVISION + place));
+  }
+  return ids;
 }
 
 /** An event as etcd keeps it: the SQLite record without its id (etcd's revision gives it one). */
