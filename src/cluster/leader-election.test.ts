@@ -17,8 +17,8 @@ interface Candidate {
   lines: Record<string, unknown>[];
 }
 
-function candidate(endpoint: string, prefix: string, node: string, ttl: number): Candidate {
-  const child = spawn(process.execPath, ['--import', 'tsx', CANDIDATE, endpoint, prefix, node, String(ttl)], { stdio: ['ignore', 'pipe', 'inherit'] });
+function candidate(endpoint: string, prefix: string, node: string, ttl: number, mode = 'honest'): Candidate {
+  const child = spawn(process.execPath, ['--import', 'tsx', CANDIDATE, endpoint, prefix, node, String(ttl), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: Record<string, unknown>[] = [];
   createInterface({ input: child.stdout }).on('line', (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
   return { child, lines };
@@ -96,6 +96,32 @@ describe('leader election', { skip: ETCD_INSTALLED ? false : NO_ETCD }, () => {
     await waitFor(async () => Number((await written('h2'))?.mod_revision ?? 0) > newTerm, { message: 'h2 to write' });
     const last = Number((await written('h1'))!.mod_revision);
     assert.ok(last < newTerm, `a write of the deposed leader landed at revision ${last}, after the new term began at ${newTerm}`);
+    client.close();
+  });
+
+  it('refuses every write of a paused leader that wakes and writes on as if it still led: the fence alone holds', async () => {
+    const prefix = freshPrefix();
+    const client = createEtcdClient({ endpoints: etcd.endpoints });
+    const old = candidate(etcd.endpoints[0]!, prefix, 'h1', 2, 'rogue');
+    children.push(old.child);
+    await waitFor(() => old.lines.some((l) => l.event === 'elected'), { message: 'h1 to lead' });
+    const scaled = async (node: string) => {
+      const kv = (await client.get(`${prefix}services/${node}`).exec()).kvs[0];
+      return kv === undefined ? null : { revision: Number(kv.mod_revision), instances: (JSON.parse(kv.value.toString()) as { instances: number | null }).instances ?? 0 };
+    };
+    await waitFor(async () => ((await scaled('h1'))?.instances ?? 0) > 3, { message: 'h1 to be writing' });
+    const next = candidate(etcd.endpoints[0]!, prefix, 'h2', 2);
+    children.push(next.child);
+    old.child.kill('SIGSTOP');
+    await waitFor(() => next.lines.find((l) => l.event === 'elected'), { timeout: 15_000, message: 'h2 to lead' });
+    const newTerm = Number(next.lines.find((l) => l.event === 'elected')!.createRevision);
+    old.child.kill('SIGCONT');
+    // The rogue writes on after waking; etcd refuses each of its transactions.
+    await waitFor(() => old.lines.filter((l) => l.event === 'write-refused').length >= 3, { timeout: 10_000, message: 'h1 to be refused three times' });
+    await waitFor(async () => ((await scaled('h2'))?.revision ?? 0) > newTerm, { message: 'h2 to write' });
+    const last = (await scaled('h1'))!;
+    assert.ok(last.revision < newTerm, `a write of the deposed leader landed at revision ${last.revision}, after the new term began at ${newTerm}`);
+    old.child.kill('SIGKILL');
     client.close();
   });
 });
