@@ -6,6 +6,7 @@ import { StartError } from '../daemon/start-error.js';
 import { ConfigError } from '../config/index.js';
 import { CliError } from './cli-error.js';
 import { abortCommand } from './commands/abort.js';
+import { acknowledgeCommand } from './commands/acknowledge.js';
 import { deployCommand } from './commands/deploy.js';
 import { historyCommand } from './commands/history.js';
 import { logsCommand } from './commands/logs.js';
@@ -46,6 +47,7 @@ const commands = [
   abortCommand,
   rollbackCommand,
   scaleCommand,
+  acknowledgeCommand,
   historyCommand,
   logsCommand,
 ];

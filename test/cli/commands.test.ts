@@ -18,6 +18,7 @@ interface Service {
   stable: { version: string } | null;
   releases: { version: string; role: string; traffic: number; instances: { id: string; state: string; pid: number | null }[] }[];
   deployment: { id: number; state: string } | null;
+  lastDeployment: { state: string; acknowledged: boolean } | null;
 }
 
 function config(proxyPort: number, adminPort: number, state: string): string {
@@ -233,6 +234,23 @@ describe('switchyard deployment commands, against a running daemon', { timeout: 
     const { deployments } = JSON.parse(stdout) as { deployments: { state: string; events: { type: string }[] }[] };
     assert.deepEqual(deployments.map((d) => d.state), ['rolled-back', 'succeeded']);
     assert.ok(deployments[0]!.events.some((e) => e.type === 'deployment.rolled-back'));
+  });
+
+  it('status flags the rolled-back deployment until acknowledge, which says so and clears the flag', async () => {
+    const before = await cli('status', 'web', '-c', configFile);
+    assert.equal(before.code, 0, before.stderr);
+    assert.match(before.stdout, /^ {2}last {8}\d+ \(deploy v3 → v4 by rolling\) rolled-back at .*: failed: web-v4-\d+: not healthy/m);
+    assert.match(before.stdout, /^ +flagged until acknowledged: `switchyard acknowledge web`$/m);
+    const ack = await cli('acknowledge', 'web', '-c', configFile);
+    assert.equal(ack.code, 0, ack.stderr);
+    assert.match(ack.stdout, /^web: deployment \d+ \(rolled-back\) acknowledged$/m);
+    const after = await cli('status', 'web', '-c', configFile);
+    assert.match(after.stdout, /^ {2}last {8}\d+ .* rolled-back .*\(acknowledged\)$/m);
+    assert.doesNotMatch(after.stdout, /flagged until acknowledged/);
+    assert.equal((await status('web')).lastDeployment?.acknowledged, true);
+    const api = await cli('acknowledge', 'api', '-c', configFile);
+    assert.equal(api.code, 2);
+    assert.match(api.stderr, /^switchyard: api has no failed or rolled-back deployment to acknowledge$/m);
   });
 
   it("logs shows the app's output, line by line with its instance", async () => {

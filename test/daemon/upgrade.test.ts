@@ -27,7 +27,8 @@ interface Site {
   daemon: DaemonProcess;
 }
 
-const DRAIN_MS = 3000;
+/** Long enough that the WebSocket can be checked on the old generation after the upgrade, on a loaded machine. */
+const DRAIN_MS = 5000;
 
 function config(tmp: TempDir, proxyPort: number, adminPort: number, workers: number): string {
   return JSON.stringify({
@@ -135,6 +136,8 @@ describe('switchyard upgrade', () => {
       const started = Date.now();
       const result = await runCli(['upgrade', '--admin', s.adminUrl], { cwd: s.tmp.dir, timeout: 90_000 });
       assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
+      // The WebSocket opened before the upgrade works on, on the old generation, until its drain deadline.
+      assert.ok(await socket.echoes(), 'the WebSocket still echoes after the upgrade');
       assert.match(result.stdout, /generation 1 → generation 2/);
       assert.match(result.stdout, /^generation 2 serves/m);
       const view = await daemonView(s);
@@ -147,8 +150,6 @@ describe('switchyard upgrade', () => {
       // Load goes on through the new generation for a while.
       const switched = Date.now();
       await waitFor(() => keepAlive.outcomes.filter((o) => o.start > switched && o.error === null).length >= 50, { timeout: 20_000, message: 'load after the upgrade' });
-      // The WebSocket opened before the upgrade works on, on the old generation, until its drain deadline.
-      assert.ok(await socket.echoes(), 'the WebSocket still echoes after the upgrade');
       const closed = await socket.closed;
       assert.equal(closed.code, 1001, 'closed by switchyard at the drain deadline, as going away');
       assert.ok(Date.now() - started >= DRAIN_MS, 'not before the drain deadline');

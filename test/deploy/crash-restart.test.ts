@@ -44,6 +44,6 @@ describe('an instance that crashes repeatedly after it was serving', () => {
       },
       { timeout: 10_000, message: 'the proxy to serve from the restarted instance' },
     );
-    assert.equal(JSON.parse(answer.body).runs, 5, 'served by the fifth run of the app');
+    assert.equal((JSON.parse(answer.body) as { runs: number }).runs, 5, 'served by the fifth run of the app');
   });
 });

@@ -69,19 +69,28 @@ async function setUp(maxConnections: number): Promise<Setup> {
   const tmp = await tempDir('switchyard-slow-');
   const [port, adminPort, appPort] = (await distinctPorts(3)) as [number, number, number];
   const app = await startStreamingApp(appPort);
-  const config = await tmp.write('switchyard.yaml', configText(port, adminPort, `${tmp.dir}/state`, app.address, maxConnections));
-  const daemon = await startDaemon(config, { adminUrl: `http://127.0.0.1:${adminPort}`, cwd: tmp.dir });
-  const url = `http://127.0.0.1:${port}/`;
-  // The static target passes its first TCP check within a health interval.
-  await waitFor(
-    async () => {
-      const probe = Probe.start(url, { maxDurationMs: 1 });
-      const [first] = await probe.stop();
-      return first?.status === 200;
-    },
-    { timeout: 10_000, interval: 100, message: 'the proxy to answer 200' },
-  );
-  return { tmp, app, daemon, url, port };
+  let daemon: DaemonProcess | undefined;
+  // A set-up that fails half way stops what it started: a leftover app would keep the test process alive.
+  try {
+    const config = await tmp.write('switchyard.yaml', configText(port, adminPort, `${tmp.dir}/state`, app.address, maxConnections));
+    daemon = await startDaemon(config, { adminUrl: `http://127.0.0.1:${adminPort}`, cwd: tmp.dir });
+    const url = `http://127.0.0.1:${port}/`;
+    // The static target passes its first TCP check within a health interval.
+    await waitFor(
+      async () => {
+        const probe = Probe.start(url, { maxDurationMs: 1 });
+        const [first] = await probe.stop();
+        return first?.status === 200;
+      },
+      { timeout: 10_000, interval: 100, message: 'the proxy to answer 200' },
+    );
+    return { tmp, app, daemon, url, port };
+  } catch (err) {
+    await daemon?.kill();
+    await app.kill();
+    await tmp.remove();
+    throw err;
+  }
 }
 
 async function distinctPorts(count: number): Promise<number[]> {

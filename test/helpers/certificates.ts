@@ -39,10 +39,10 @@ export function makeCert(dir: string, ca: TestCa, file: string, names: string[])
   return { cert, key };
 }
 
-/** A self-signed certificate whose validity ends the moment it is made (`-days 0`): expired at once. */
-export function makeExpiredCert(dir: string, file: string, name: string): TestCert {
+/** A self-signed certificate for `name` (its issuer is its own name). */
+export function makeSelfSigned(dir: string, file: string, name: string): TestCert {
   const key = join(dir, `${file}.key`);
   const cert = join(dir, `${file}.pem`);
-  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '0', '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`], dir);
+  openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${name}`, '-addext', `subjectAltName=DNS:${name}`], dir);
   return { cert, key };
 }

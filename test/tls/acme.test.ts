@@ -1,5 +1,5 @@
 // Certificates that take care of themselves: switchyard orders from a real ACME server on loopback
-// (Debian's pebble, with pebble-challtestsrv as its DNS), by HTTP-01 with external account binding,
+// (Debian's pebble, with pebble-challtestsrv as its DNS), by HTTP-01 and by TLS-ALPN-01 with external account binding,
 // renews pebble's short-lived certificates, and keeps serving the old one when a renewal fails.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,104 +64,126 @@ interface CertificateJson {
   lastRenewal: { ok: boolean; error?: string } | null;
 }
 
-describe('ACME certificates from pebble', () => {
-  let dir: TempDir;
-  let pebble: ReturnType<typeof startChild> | undefined;
-  let challtest: ReturnType<typeof startChild> | undefined;
-  let daemon: DaemonProcess | undefined;
-  let backend: Backend;
-  let tlsPort: number;
-  let adminPort: number;
-  let dnsManagement: number;
-  let firstSerial = '';
+/** pebble (with challtestsrv as its DNS) and a switchyard daemon ordering shop.test from it. */
+interface AcmeSetup {
+  dir: TempDir;
+  pebble: ReturnType<typeof startChild>;
+  challtest: ReturnType<typeof startChild>;
+  daemon: DaemonProcess | undefined;
+  backend: Backend;
+  tlsPort: number;
+  adminPort: number;
+  dnsManagement: number;
+}
 
-  const certificates = async (): Promise<CertificateJson[]> =>
-    ((await (await fetch(`http://127.0.0.1:${adminPort}/api/v1/certificates`)).json()) as { certificates: CertificateJson[] }).certificates;
+async function startAcme(challenge: 'http-01' | 'tls-alpn-01'): Promise<AcmeSetup> {
+  const dir = await tempDir('switchyard-acme-');
+  const ca = makeCa(dir.dir, 'Pebble Listener CA');
+  const listenerCert = makeCert(dir.dir, ca, 'pebble-listener', ['localhost', '127.0.0.1']);
+  const backend = await startBackend('shop');
+  const [httpPort, pebblePort, pebbleManagement, dnsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [tlsPort, adminPort, dnsManagement] = [await freePort(), await freePort(), await freePort()];
+  const challtest = startChild('pebble-challtestsrv', [
+    '-dns01', `127.0.0.1:${dnsPort}`, '-http01', '', '-https01', '', '-tlsalpn01', '',
+    '-management', `127.0.0.1:${dnsManagement}`, '-defaultIPv4', '127.0.0.1', '-defaultIPv6', '',
+  ]);
+  const setup: AcmeSetup = { dir, pebble: challtest, challtest, daemon: undefined, backend, tlsPort, adminPort, dnsManagement };
+  const pebbleConfig = await dir.write(
+    'pebble.json',
+    JSON.stringify({
+      pebble: {
+        listenAddress: `127.0.0.1:${pebblePort}`,
+        managementListenAddress: `127.0.0.1:${pebbleManagement}`,
+        certificate: listenerCert.cert,
+        privateKey: listenerCert.key,
+        // Where pebble's validation connects: switchyard's plain listener (HTTP-01) and its TLS listener (TLS-ALPN-01).
+        httpPort,
+        tlsPort,
+        ocspResponderURL: '',
+        externalAccountBindingRequired: true,
+        externalAccountMACKeys: { [EAB_KID]: EAB_KEY },
+        certificateValidityPeriod: VALIDITY_SECONDS,
+      },
+    }),
+  );
+  setup.pebble = startChild('pebble', ['-config', pebbleConfig, '-dnsserver', `127.0.0.1:${dnsPort}`], {
+    PEBBLE_VA_NOSLEEP: '1',
+    PEBBLE_WFE_NONCEREJECT: '0',
+    PEBBLE_AUTHZREUSE: '0',
+  });
+  await waitFor(() => setup.pebble.output().includes('ACME directory available'), { timeout: 20_000, message: 'pebble to listen' });
+  const config = await dir.write(
+    'switchyard.yaml',
+    [
+      'proxy:',
+      '  listen:',
+      `    - 127.0.0.1:${httpPort}`,
+      `    - address: 127.0.0.1:${tlsPort}`,
+      '      tls:',
+      '        acme:',
+      '          email: ops@shop.test',
+      `          directory: https://127.0.0.1:${pebblePort}/dir`,
+      `          directoryCa: ${ca.cert}`,
+      `          eab: { kid: ${EAB_KID}, hmacKey: ${EAB_KEY} }`,
+      `          challenge: ${challenge}`,
+      '          renewAt: 0.25',
+      `admin: { listen: 127.0.0.1:${adminPort} }`,
+      `state: ${join(dir.dir, 'state')}`,
+      'services:',
+      '  shop:',
+      '    match: { hosts: [shop.test] }',
+      `    targets: [${backend.address}]`,
+      '    health: { interval: 100ms }',
+      '',
+    ].join('\n'),
+  );
+  setup.daemon = await startDaemon(config, { adminUrl: `http://127.0.0.1:${adminPort}`, cwd: dir.dir });
+  return setup;
+}
+
+async function stopAcme(setup: AcmeSetup | undefined): Promise<void> {
+  await setup?.daemon?.kill();
+  await stopChild(setup?.pebble.child);
+  await stopChild(setup?.challtest.child);
+  await setup?.backend.close();
+  await setup?.dir.remove();
+}
+
+const certificatesOf = async (adminPort: number): Promise<CertificateJson[]> =>
+  ((await (await fetch(`http://127.0.0.1:${adminPort}/api/v1/certificates`)).json()) as { certificates: CertificateJson[] }).certificates;
+
+/** Waits until the TLS listener serves pebble's certificate for shop.test. */
+function acmeCertificateServed(setup: AcmeSetup): Promise<PeerCertificate> {
+  return waitFor(
+    async () => {
+      const cert = await servedCertificate(setup.tlsPort, 'shop.test');
+      return cert.subjectaltname === 'DNS:shop.test' ? cert : undefined;
+    },
+    { timeout: 30_000, interval: 200, message: `the ACME certificate to serve\n${setup.pebble.output()}` },
+  );
+}
+
+describe('ACME certificates from pebble', () => {
+  let acme: AcmeSetup | undefined;
+  let tlsPort: number;
+  let firstSerial = '';
+  const certificates = () => certificatesOf(acme!.adminPort);
 
   before(async () => {
-    dir = await tempDir('switchyard-acme-');
-    const ca = makeCa(dir.dir, 'Pebble Listener CA');
-    const listenerCert = makeCert(dir.dir, ca, 'pebble-listener', ['localhost', '127.0.0.1']);
-    backend = await startBackend('shop');
-    const [httpPort, pebblePort, pebbleManagement, dnsPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-    [tlsPort, adminPort, dnsManagement] = [await freePort(), await freePort(), await freePort()];
-    challtest = startChild('pebble-challtestsrv', [
-      '-dns01', `127.0.0.1:${dnsPort}`, '-http01', '', '-https01', '', '-tlsalpn01', '',
-      '-management', `127.0.0.1:${dnsManagement}`, '-defaultIPv4', '127.0.0.1', '-defaultIPv6', '',
-    ]);
-    const pebbleConfig = await dir.write(
-      'pebble.json',
-      JSON.stringify({
-        pebble: {
-          listenAddress: `127.0.0.1:${pebblePort}`,
-          managementListenAddress: `127.0.0.1:${pebbleManagement}`,
-          certificate: listenerCert.cert,
-          privateKey: listenerCert.key,
-          httpPort,
-          tlsPort,
-          ocspResponderURL: '',
-          externalAccountBindingRequired: true,
-          externalAccountMACKeys: { [EAB_KID]: EAB_KEY },
-          certificateValidityPeriod: VALIDITY_SECONDS,
-        },
-      }),
-    );
-    pebble = startChild('pebble', ['-config', pebbleConfig, '-dnsserver', `127.0.0.1:${dnsPort}`], {
-      PEBBLE_VA_NOSLEEP: '1',
-      PEBBLE_WFE_NONCEREJECT: '0',
-      PEBBLE_AUTHZREUSE: '0',
-    });
-    await waitFor(() => pebble!.output().includes('ACME directory available'), { timeout: 20_000, message: 'pebble to listen' });
-    const config = await dir.write(
-      'switchyard.yaml',
-      [
-        'proxy:',
-        '  listen:',
-        `    - 127.0.0.1:${httpPort}`,
-        `    - address: 127.0.0.1:${tlsPort}`,
-        '      tls:',
-        '        acme:',
-        '          email: ops@shop.test',
-        `          directory: https://127.0.0.1:${pebblePort}/dir`,
-        `          directoryCa: ${ca.cert}`,
-        `          eab: { kid: ${EAB_KID}, hmacKey: ${EAB_KEY} }`,
-        '          renewAt: 0.25',
-        `admin: { listen: 127.0.0.1:${adminPort} }`,
-        `state: ${join(dir.dir, 'state')}`,
-        'services:',
-        '  shop:',
-        '    match: { hosts: [shop.test] }',
-        `    targets: [${backend.address}]`,
-        '    health: { interval: 100ms }',
-        '',
-      ].join('\n'),
-    );
-    daemon = await startDaemon(config, { adminUrl: `http://127.0.0.1:${adminPort}`, cwd: dir.dir });
+    acme = await startAcme('http-01');
+    tlsPort = acme.tlsPort;
   });
-
-  after(async () => {
-    await daemon?.kill();
-    await stopChild(pebble?.child);
-    await stopChild(challtest?.child);
-    await backend?.close();
-    await dir?.remove();
-  });
+  after(() => stopAcme(acme));
 
   it('obtains a certificate by HTTP-01 with external account binding, stores it owner-only, and serves it', async () => {
-    const served = await waitFor(
-      async () => {
-        const cert = await servedCertificate(tlsPort, 'shop.test');
-        return cert.subjectaltname === 'DNS:shop.test' ? cert : undefined;
-      },
-      { timeout: 30_000, interval: 200, message: `the ACME certificate to serve\n${pebble?.output() ?? ''}` },
-    );
+    const served = await acmeCertificateServed(acme!);
     assert.match(String(served.issuer.CN), /Pebble Intermediate/);
     firstSerial = served.serialNumber;
     const [view] = await certificates();
     assert.equal(view?.source, 'acme');
     assert.deepEqual(view?.names, ['shop.test']);
     assert.equal(view?.lastRenewal?.ok, true);
-    const acmeDir = join(dir.dir, 'state', 'certificates', 'acme');
+    const acmeDir = join(acme!.dir.dir, 'state', 'certificates', 'acme');
     assert.equal(statSync(acmeDir).mode & 0o777, 0o700);
     const stored = readdirSync(acmeDir, { recursive: true }).map(String).filter((f) => f.endsWith('.pem') || f.endsWith('.key'));
     assert.ok(stored.some((f) => f.endsWith('key.pem')) && stored.some((f) => f.startsWith('account-')), stored.join(', '));
@@ -182,7 +204,7 @@ describe('ACME certificates from pebble', () => {
 
   it('reports a failing challenge with a clear error while the current certificate keeps serving', async () => {
     // The ACME server now resolves shop.test to an address where nothing answers: HTTP-01 fails.
-    assert.equal(await setDnsAddress(dnsManagement, 'shop.test.', '127.0.0.2'), 200);
+    assert.equal(await setDnsAddress(acme!.dnsManagement, 'shop.test.', '127.0.0.2'), 200);
     const failed = await waitFor(
       async () => {
         const [view] = await certificates();
@@ -191,9 +213,25 @@ describe('ACME certificates from pebble', () => {
       { timeout: VALIDITY_SECONDS * 1000, interval: 250, message: 'a failed renewal' },
     );
     assert.match(failed.lastRenewal?.error ?? '', /shop\.test|connection|refused|challenge|authorization/i);
-    await daemon!.waitForLog('ACME renewal failed; the current certificate keeps serving');
+    await acme!.daemon!.waitForLog('ACME renewal failed; the current certificate keeps serving');
     const served = await servedCertificate(tlsPort, 'shop.test');
     assert.equal(served.serialNumber, firstSerial, 'the last good certificate still serves');
     assert.ok(Date.parse(served.valid_to) > Date.now(), 'and it is still valid');
+  });
+});
+
+describe('ACME certificates by TLS-ALPN-01', () => {
+  let acme: AcmeSetup | undefined;
+  before(async () => {
+    acme = await startAcme('tls-alpn-01');
+  });
+  after(() => stopAcme(acme));
+
+  it('obtains the certificate through the TLS listener itself (the acme-tls/1 handshake) and serves it', async () => {
+    const served = await acmeCertificateServed(acme!);
+    assert.match(String(served.issuer.CN), /Pebble Intermediate/);
+    const [view] = await certificatesOf(acme!.adminPort);
+    assert.equal(view?.source, 'acme');
+    assert.equal(view?.lastRenewal?.ok, true);
   });
 });

@@ -1,10 +1,11 @@
 // `switchyard status` as text: per service its stable release, each release's role and traffic, the
-// instances, the preview header, the standby release and the deployment in progress.
+// instances, the preview header, the standby release and the deployment in progress (or how the last one
+// ended: a failed or rolled-back one stays flagged until someone acknowledges it).
 import type { ServiceView } from '../api-types.js';
 import { currentStep, pauseHint } from './deployment.js';
 import { healthCounts } from './service-lines.js';
 import { stateColor, type Palette } from './style.js';
-import { clock } from './time.js';
+import { clock, dateTime } from './time.js';
 import { table } from './table.js';
 
 export function serviceStatus(p: Palette, s: ServiceView): string {
@@ -27,7 +28,10 @@ export function serviceStatus(p: Palette, s: ServiceView): string {
   if (s.preview) lines.push(`  preview     requests with \`${s.preview.header}: ${s.preview.value}\` reach the new release`);
   if (s.standby) lines.push(`  standby     ${s.standby.version} (release ${s.standby.number}) kept until ${clock(s.standby.until)}: \`switchyard rollback ${s.name}\` is instant`);
   const d = s.deployment;
-  if (d === null) lines.push(`  deployment  none in progress`);
+  if (d === null) {
+    lines.push(`  deployment  none in progress`);
+    lines.push(...lastDeploymentLines(p, s));
+  }
   else {
     const step = currentStep(d);
     const where = step ? `step ${step.index + 1}/${d.steps.length}: ${step.description}` : `${d.steps.filter((x) => x.state !== 'pending').length}/${d.steps.length} steps through`;
@@ -40,4 +44,19 @@ export function serviceStatus(p: Palette, s: ServiceView): string {
     if (verdict) lines.push(`  analysis    ${verdict.message} (${clock(verdict.time)})`);
   }
   return lines.join('\n');
+}
+
+/** How the last deployment ended; a bad ending nobody acknowledged says so, with what the app printed. */
+function lastDeploymentLines(p: Palette, s: ServiceView): string[] {
+  const last = s.lastDeployment;
+  if (last === null) return [];
+  const bad = last.state === 'failed' || last.state === 'rolled-back';
+  const move = `${last.from?.version ?? '-'} → ${last.to?.version ?? '?'}`;
+  const when = last.finishedAt === null ? '' : ` at ${dateTime(last.finishedAt)}`;
+  const lines = [`  last        ${last.id} (${last.kind} ${move} by ${last.strategy}) ${stateColor(p, last.state)(last.state)}${when}${last.reason ? `: ${last.reason}` : ''}`];
+  if (!bad) return lines;
+  if (last.acknowledged) return [`${lines[0]!} ${p.dim('(acknowledged)')}`];
+  lines.push(...last.failureOutput.map((line) => `              ${p.dim(`| ${line}`)}`));
+  lines.push(`              ${p.yellow(`flagged until acknowledged: \`switchyard acknowledge ${s.name}\``)}`);
+  return lines;
 }

@@ -7,19 +7,21 @@ import { createServer as createHttp2Server, type Http2ServerRequest, type Http2S
 import { Server as NetServer, type Socket } from 'node:net';
 import type { SecureContext, TLSSocket } from 'node:tls';
 import { createListener, type ListenerHandlers, type ServerLimits } from '../listener.js';
+import { createChallengeServer, offersAcmeTls } from './alpn-challenge.js';
 import { secureOptions, type ListenerContexts, type TlsMinVersion } from './tls-contexts.js';
 
 /** An idle HTTP/2 connection is closed after this long (clients reconnect cheaply). */
 const H2_IDLE_TIMEOUT_MS = 120_000;
 const H2_MAX_CONCURRENT_STREAMS = 128;
 const H2_PREFACE = 'PRI * HTTP/2.0';
-export const ACME_TLS_ALPN = 'acme-tls/1';
 
 export interface EdgeTlsSource {
   /** The contexts of this listener now (read at every handshake, so a new snapshot serves at once). */
   contexts(): ListenerContexts | undefined;
   /** A pending TLS-ALPN-01 challenge certificate for a name. */
   alpnChallenge(servername: string): SecureContext | undefined;
+  /** Whether any TLS-ALPN-01 challenge is pending (new connections are looked at only then). */
+  alpnChallengesPending(): boolean;
   onHandshakeFailure(): void;
 }
 
@@ -86,8 +88,25 @@ export class EdgeServer {
 
   private addTls(source: EdgeTlsSource): void {
     this.server.on('tlsClientError', () => source.onHandshakeFailure());
+    this.addAlpnChallenges(source);
     this.server.on('OCSPRequest', (certificate: Buffer, _issuer: Buffer, callback: (err: Error | null, response?: Buffer) => void) => {
       callback(null, source.contexts()?.ocspFor(certificate));
+    });
+  }
+
+  /** While a TLS-ALPN-01 challenge is pending, the validator's handshakes go to the challenge server. */
+  private addAlpnChallenges(source: EdgeTlsSource): void {
+    const server = this.server;
+    const [handshake] = server.listeners('connection') as ((socket: Socket) => void)[];
+    if (handshake === undefined) throw new Error('the HTTPS server has no connection listener to hand TLS handshakes to');
+    server.removeListener('connection', handshake);
+    const challenges = createChallengeServer((servername) => source.alpnChallenge(servername));
+    server.on('connection', (socket: Socket) => {
+      if (!source.alpnChallengesPending()) return handshake.call(server, socket);
+      offersAcmeTls(socket, (isValidator) => {
+        if (isValidator) challenges.emit('connection', socket);
+        else handshake.call(server, socket);
+      });
     });
   }
 
@@ -122,7 +141,6 @@ export class EdgeServer {
     if (tls) {
       server.on(event, (socket: TLSSocket) => {
         if (socket.alpnProtocol === 'h2') h2.emit('connection', socket);
-        else if (socket.alpnProtocol === ACME_TLS_ALPN) socket.end(); // the validator only needs the handshake
         else http1.call(server, socket);
       });
       return;
@@ -147,10 +165,8 @@ function initialTlsOptions(minVersion: TlsMinVersion, source: EdgeTlsSource, htt
   const fallback = source.contexts()?.defaultCertificate?.source;
   return {
     ...(fallback ? secureOptions(fallback, minVersion) : { minVersion, ciphers: secureOptions({ certPem: '', keyPem: '' }, minVersion).ciphers }),
-    ALPNProtocols: http2 ? ['h2', 'http/1.1', ACME_TLS_ALPN] : ['http/1.1', ACME_TLS_ALPN],
+    ALPNProtocols: http2 ? ['h2', 'http/1.1'] : ['http/1.1'],
     SNICallback: (servername: string, callback: (err: Error | null, context?: SecureContext) => void) => {
-      const challenge = source.alpnChallenge(servername);
-      if (challenge !== undefined) return callback(null, challenge);
       callback(null, source.contexts()?.forName(servername)?.context);
     },
   };

@@ -28,7 +28,8 @@ export class EdgeTls {
     listener.defaultCertificate = listener.contexts.defaultCertificate?.source;
     return {
       contexts: () => listener.contexts,
-      alpnChallenge: (servername) => (this.alpnContexts.size === 0 ? undefined : this.alpnContexts.get(servername.toLowerCase())),
+      alpnChallenge: (servername) => this.alpnContexts.get(servername.toLowerCase()),
+      alpnChallengesPending: () => this.alpnContexts.size > 0,
       onHandshakeFailure: () => listener.handshakeFailures++,
     };
   }
