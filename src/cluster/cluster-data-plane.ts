@@ -1,11 +1,14 @@
 // The data plane as the leader sees it: every host's proxies. Hosts build their tables themselves from
 // desired state in etcd; a split is in force once every live host reports a table built from a revision
-// at least that of the write (invariant 10 across hosts), and an endpoint is drained once no host's
-// proxies have anything in flight on it. A host that stops answering leaves the count when its lease ends.
+// at least that of the write (invariant 10 across hosts), and an endpoint is drained once every host's
+// proxies drained it. A host that stops answering leaves the count when its lease ends.
 import type { DataPlane, EndpointReport } from '../proxy/data-plane.js';
 import type { DrainReport } from '../proxy/drain.js';
 import type { EtcdStore } from '../store/etcd/etcd-store.js';
 import type { ClusterView } from './cluster-view.js';
+
+/** How long past a drain's deadline a host may take to report it. */
+const REPORT_GRACE_MS = 3000;
 
 export class ClusterDataPlane implements DataPlane {
   readonly #waiters = new Set<() => void>();
@@ -26,12 +29,28 @@ export class ClusterDataPlane implements DataPlane {
     return revision;
   }
 
+  /**
+   * Resolves once every live host's proxies drained the instance: each drains it as soon as its table no
+   * longer routes to it and says so in its status. A host that has not said so by the deadline (plus a
+   * grace for its report) counts what it still had in flight as cut.
+   */
   async drain(endpointId: string, timeoutMs: number): Promise<DrainReport> {
     const revision = this.store.committedRevision;
     const started = Date.now();
-    const finished = await this.#until(() => this.#allAt(revision) && this.endpoint(endpointId).inFlight === 0, timeoutMs);
-    const left = this.endpoint(endpointId).inFlight;
-    return { finished: finished ? 1 : 0, cut: finished ? 0 : left, durationMs: Date.now() - started };
+    const drainedOn = (node: string) => this.view.hosts.get(node)?.status?.drained?.find(([id]) => id === endpointId);
+    await this.#until(() => this.#allAt(revision) && this.view.liveHosts().every((node) => drainedOn(node) !== undefined), timeoutMs + REPORT_GRACE_MS);
+    let finished = 0;
+    let cut = 0;
+    for (const node of this.view.liveHosts()) {
+      const report = drainedOn(node);
+      if (report !== undefined) {
+        finished += report[1];
+        cut += report[2];
+      } else {
+        cut += this.view.hosts.get(node)?.status?.endpoints.find(([id]) => id === endpointId)?.[1] ?? 0;
+      }
+    }
+    return { finished, cut, durationMs: Date.now() - started };
   }
 
   endpoint(endpointId: string): EndpointReport {

@@ -29,6 +29,8 @@ export interface HostStatus {
   tableVersion: number;
   /** In flight per endpoint, summed over this host's proxies: [id, in flight, ejected until (epoch ms)]. */
   endpoints: [string, number, number][];
+  /** Instances this host's proxies drained (out of their tables, nothing left in flight): [id, finished, cut]. */
+  drained?: [string, number, number][];
   startedAt: number;
 }
 

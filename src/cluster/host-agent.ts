@@ -9,6 +9,7 @@ import type { ObservationsMessage } from '../daemon/ipc/messages.js';
 import { HealthChecker } from '../health/active-checker.js';
 import type { ObservationBatch } from '../metrics/observations.js';
 import type { RequestMetrics } from '../metrics/request-metrics.js';
+import type { DrainReport } from '../proxy/drain.js';
 import type { TableSpec } from '../proxy/routing-table.js';
 import type { Instance } from '../runtime/instance.js';
 import { findInstanceProcesses } from '../runtime/leftovers.js';
@@ -52,6 +53,8 @@ export class HostAgent {
   #timer: NodeJS.Timeout | null = null;
   readonly #startedAt = Date.now();
   #leaving = false;
+  /** Drains of this host's proxies, per instance desired state says is draining (null: under way). */
+  readonly #drains = new Map<string, DrainReport | null>();
 
   constructor(private readonly deps: HostAgentDeps) {
     this.#recorder = new ObservedRecorder(deps.node, deps.store, deps.lease, this.health, (id) => this.supervisor.get(id));
@@ -188,12 +191,35 @@ export class HostAgent {
         await this.deps.fleet.publish(spec);
         this.#table = spec;
         this.#revision = Math.max(this.#revision, revision);
+        this.#drainLeaving();
         this.#writeStatus();
       } while (this.#again);
     } catch (err) {
       this.deps.log.error({ err }, 'building this host\'s table failed');
     } finally {
       this.#compiling = false;
+    }
+  }
+
+  /**
+   * Drains, on this host's proxies, every instance desired state says is draining: the leader took it out
+   * of rotation before, so the table just acknowledged no longer routes to it. The status says when each
+   * drain ended, and the leader stops the instance only once every live host has said so (invariant 2).
+   */
+  #drainLeaving(): void {
+    const { store, fleet, config } = this.deps;
+    const draining = store.instances({ states: ['draining'] });
+    const ids = new Set(draining.map((r) => r.id));
+    for (const id of this.#drains.keys()) if (!ids.has(id)) this.#drains.delete(id);
+    for (const row of draining) {
+      if (this.#drains.has(row.id)) continue;
+      this.#drains.set(row.id, null);
+      const timeoutMs = config().services[row.service]?.drain.timeout ?? 0;
+      void fleet.drain(row.id, timeoutMs).then((report) => {
+        if (!this.#drains.has(row.id)) return;
+        this.#drains.set(row.id, report);
+        this.#writeStatus();
+      });
     }
   }
 
@@ -214,7 +240,9 @@ export class HostAgent {
       const report = fleet.endpoint(instance.id);
       if (report.inFlight > 0 || report.ejected) endpoints.push([instance.id, report.inFlight, report.ejected ? Date.now() + 1000 : 0]);
     }
-    const status: HostStatus = { node, adminUrl, revision: this.#revision, tableVersion: fleet.tableVersion, endpoints, startedAt: this.#startedAt };
+    const drained: NonNullable<HostStatus['drained']> = [];
+    for (const [id, report] of this.#drains) if (report !== null) drained.push([id, report.finished, report.cut]);
+    const status: HostStatus = { node, adminUrl, revision: this.#revision, tableVersion: fleet.tableVersion, endpoints, drained, startedAt: this.#startedAt };
     this.deps.lease.set(hostKey.status(node), JSON.stringify(status));
   }
 }

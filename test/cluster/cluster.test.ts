@@ -34,9 +34,9 @@ function processGroup(pid: number): number {
   }
 }
 
-function startLoads(hosts: ClusterHost[]): Load[] {
+function startLoads(hosts: ClusterHost[], slowWorkers = 0): Load[] {
   // Bounded: it stops by itself after 90 s or 20 000 requests per proxy.
-  return hosts.map((h) => Load.start({ url: h.proxyUrl, workers: 2, pauseMs: 5, maxRequests: 20_000, maxDurationMs: 90_000, timeoutMs: 10_000 }));
+  return hosts.map((h) => Load.start({ url: h.proxyUrl, workers: 2, slowWorkers, slowMs: 1500, pauseMs: 5, maxRequests: 20_000, maxDurationMs: 90_000, timeoutMs: 10_000 }));
 }
 
 describe('cluster mode', { skip: ETCD_INSTALLED ? false : NO_ETCD }, () => {
@@ -61,7 +61,8 @@ describe('cluster mode', { skip: ETCD_INSTALLED ? false : NO_ETCD }, () => {
   });
 
   it('routes from every host to healthy instances on every host, and deploys across the cluster without a failed request', async () => {
-    const loads = startLoads(hosts);
+    // Slow requests are always in flight on every proxy: an instance stops only once every host drained it.
+    const loads = startLoads(hosts, 1);
     // Any host takes the command: a follower forwards it to the leader.
     const leader = (await hosts[0]!.cluster()).leader;
     const follower = hosts.find((h) => h.node !== leader)!;

@@ -43,7 +43,8 @@ export class ClusterHost {
       `    instances: ${instances}`,
       '    health: { path: /healthz, interval: 200ms, timeout: 1s }',
       '    drain: { timeout: 5s }',
-      '    stop: { timeout: 3s }',
+      // Short: an instance stopped with a request still in flight (a drain that did not wait) fails it.
+      '    stop: { timeout: 500ms }',
       '',
     ].join('\n');
     const file = await tmp.write(`${node}.yaml`, config);
