@@ -87,7 +87,6 @@ async function startAcme(challenge: 'http-01' | 'tls-alpn-01'): Promise<AcmeSetu
     '-dns01', `127.0.0.1:${dnsPort}`, '-http01', '', '-https01', '', '-tlsalpn01', '',
     '-management', `127.0.0.1:${dnsManagement}`, '-defaultIPv4', '127.0.0.1', '-defaultIPv6', '',
   ]);
-  const setup: AcmeSetup = { dir, pebble: challtest, challtest, daemon: undefined, backend, tlsPort, adminPort, dnsManagement };
   const pebbleConfig = await dir.write(
     'pebble.json',
     JSON.stringify({
@@ -106,39 +105,46 @@ async function startAcme(challenge: 'http-01' | 'tls-alpn-01'): Promise<AcmeSetu
       },
     }),
   );
-  setup.pebble = startChild('pebble', ['-config', pebbleConfig, '-dnsserver', `127.0.0.1:${dnsPort}`], {
+  const pebble = startChild('pebble', ['-config', pebbleConfig, '-dnsserver', `127.0.0.1:${dnsPort}`], {
     PEBBLE_VA_NOSLEEP: '1',
     PEBBLE_WFE_NONCEREJECT: '0',
     PEBBLE_AUTHZREUSE: '0',
   });
-  await waitFor(() => setup.pebble.output().includes('ACME directory available'), { timeout: 20_000, message: 'pebble to listen' });
-  const config = await dir.write(
-    'switchyard.yaml',
-    [
-      'proxy:',
-      '  listen:',
-      `    - 127.0.0.1:${httpPort}`,
-      `    - address: 127.0.0.1:${tlsPort}`,
-      '      tls:',
-      '        acme:',
-      '          email: ops@shop.test',
-      `          directory: https://127.0.0.1:${pebblePort}/dir`,
-      `          directoryCa: ${ca.cert}`,
-      `          eab: { kid: ${EAB_KID}, hmacKey: ${EAB_KEY} }`,
-      `          challenge: ${challenge}`,
-      '          renewAt: 0.25',
-      `admin: { listen: 127.0.0.1:${adminPort} }`,
-      `state: ${join(dir.dir, 'state')}`,
-      'services:',
-      '  shop:',
-      '    match: { hosts: [shop.test] }',
-      `    targets: [${backend.address}]`,
-      '    health: { interval: 100ms }',
-      '',
-    ].join('\n'),
-  );
-  setup.daemon = await startDaemon(config, { adminUrl: `http://127.0.0.1:${adminPort}`, cwd: dir.dir });
-  return setup;
+  const setup: AcmeSetup = { dir, pebble, challtest, daemon: undefined, backend, tlsPort, adminPort, dnsManagement };
+  // A set-up that fails half way stops what it started: a leftover process would keep the test alive.
+  try {
+    await waitFor(() => setup.pebble.output().includes('ACME directory available'), { timeout: 20_000, message: 'pebble to listen' });
+    const config = await dir.write(
+      'switchyard.yaml',
+      [
+        'proxy:',
+        '  listen:',
+        `    - 127.0.0.1:${httpPort}`,
+        `    - address: 127.0.0.1:${tlsPort}`,
+        '      tls:',
+        '        acme:',
+        '          email: ops@shop.test',
+        `          directory: https://127.0.0.1:${pebblePort}/dir`,
+        `          directoryCa: ${ca.cert}`,
+        `          eab: { kid: ${EAB_KID}, hmacKey: ${EAB_KEY} }`,
+        `          challenge: ${challenge}`,
+        '          renewAt: 0.25',
+        `admin: { listen: 127.0.0.1:${adminPort} }`,
+        `state: ${join(dir.dir, 'state')}`,
+        'services:',
+        '  shop:',
+        '    match: { hosts: [shop.test] }',
+        `    targets: [${backend.address}]`,
+        '    health: { interval: 100ms }',
+        '',
+      ].join('\n'),
+    );
+    setup.daemon = await startDaemon(config, { adminUrl: `http://127.0.0.1:${adminPort}`, cwd: dir.dir });
+    return setup;
+  } catch (err) {
+    await stopAcme(setup);
+    throw err;
+  }
 }
 
 async function stopAcme(setup: AcmeSetup | undefined): Promise<void> {
