@@ -69,6 +69,8 @@ describe('leader election', { skip: ETCD_INSTALLED ? false : NO_ETCD }, () => {
     await waitFor(() => first.lines.some((l) => l.event === 'elected'), { message: 'h1 to lead' });
     const second = candidate(etcd.endpoints[0]!, prefix, 'h2', 2);
     children.push(second.child);
+    // The clock starts once h2 campaigns: its start-up (seconds on a loaded machine) is no failover time.
+    await waitFor(() => second.lines.some((l) => l.event === 'campaigning'), { timeout: 30_000, message: 'h2 to campaign' });
     const killedAt = Date.now();
     first.child.kill('SIGKILL');
     await waitFor(() => second.lines.some((l) => l.event === 'elected'), { timeout: 15_000, message: 'h2 to lead' });
