@@ -5,7 +5,7 @@ import pino from 'pino';
 import { StartError } from './start-error.js';
 import type { ControllerStart, FromController, ToController } from './ipc/messages.js';
 import { ControlPlane } from './controller/control-plane.js';
-import { ClusterPlane } from '../cluster/cluster-plane.js';
+import type { ClusterPlane } from '../cluster/cluster-plane.js';
 
 const log = pino({ base: null }, pino.destination(2));
 const send = (message: FromController) => process.send?.(message);
@@ -27,7 +27,8 @@ async function begin(start: ControllerStart): Promise<void> {
   try {
     const options = { config: start.config, configFile: start.configFile, log, start, send };
     // One host with SQLite, or one host of a cluster whose state is in etcd.
-    plane = start.config.cluster ? await ClusterPlane.create(options) : ControlPlane.create(options);
+    // Imported only for a cluster: etcd's client (gRPC) is no start-up cost of the single-host default.
+    plane = start.config.cluster ? await (await import('../cluster/cluster-plane.js')).ClusterPlane.create(options) : ControlPlane.create(options);
     await plane.run();
   } catch (err) {
     const message = err instanceof StartError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);
