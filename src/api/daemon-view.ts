@@ -20,6 +20,20 @@ export interface UpgradeView {
   finishedAt: string | null;
 }
 
+/** In a cluster: the hosts as this host sees them, who leads, and the revision its proxies route by. */
+export interface ClusterDaemonView {
+  node: string;
+  leader: string | null;
+  /** The desired-state revision this host's table is built from. */
+  revision: number;
+  hosts: {
+    node: string;
+    live: boolean;
+    revision: number;
+    instances: { id: string; service: string; state: string; healthy: boolean; address: string | null; pid: number | null }[];
+  }[];
+}
+
 export interface DaemonView {
   version: string;
   generation: number;
@@ -29,4 +43,6 @@ export interface DaemonView {
   processes: DaemonProcessView[];
   /** The last upgrade this daemon started, or was started by. */
   upgrade: UpgradeView | null;
+  /** Present in cluster mode. */
+  cluster?: ClusterDaemonView;
 }

@@ -35,7 +35,10 @@ export function adminRoutes(actions: AdminActions, metrics: Registry): Router {
     const name = ctx.params.name;
     if (name !== undefined && !SERVICE_NAME.test(name)) throw notFound(`service ${JSON.stringify(name)}`);
     try {
-      return await handler(ctx);
+      const answer = await handler(ctx);
+      // A command is answered once what it wrote is durable (in a cluster: committed by etcd).
+      if (ctx.req.method !== 'GET') await store.flush();
+      return answer;
     } catch (err) {
       if (err instanceof DeployError) throw new ApiError(err.status, err.code, err.message, err.field);
       throw err;

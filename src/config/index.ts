@@ -18,6 +18,7 @@ export type {
   ListenerTlsConfig,
   UpstreamTlsConfig,
   AdminConfig,
+  ClusterConfig,
   AnalysisCheck,
   AnalysisConfig,
   BalanceAlgorithm,

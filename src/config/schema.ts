@@ -99,11 +99,37 @@ const serviceName = z
       `${JSON.stringify(issue.input)} is not a valid service name: use lowercase letters, digits and -, at most 63 long`,
   });
 
+const etcdUrl = z
+  .string()
+  .regex(/^https?:\/\/[^/\s]+:\d+\/?$/, { error: (issue) => `${JSON.stringify(issue.input)} is not an etcd client URL; write it as http://HOST:2379` });
+
+const clusterSchema = z
+  .strictObject({
+    etcd: z.array(etcdUrl).min(1, 'list at least one etcd member, this host\'s own first').describe("etcd client URLs, this host's own member first"),
+    node: serviceNameLike('node').describe('This host\'s name in the cluster, unique among its hosts'),
+    address: nonEmpty.describe("The address other hosts' proxies reach this host's instances at (instances listen on it)"),
+    prefix: nonEmpty.default('/switchyard/').describe('Where the cluster keeps its state in etcd'),
+    leaseTtl: duration
+      .prefault('3s')
+      .refine((ms) => ms >= 2000 && ms % 1000 === 0, 'must be whole seconds, at least 2s (etcd\'s minimum lease)')
+      .describe('A dead host (or controller leader) is noticed within about this long'),
+    preferLocal: z.boolean().default(false).describe("Route to this host's own instances while a release has a healthy one here"),
+  })
+  .optional()
+  .describe('Run as one host of several sharing desired state in etcd (absent: one host, SQLite)');
+
+function serviceNameLike(what: string) {
+  return z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {
+    error: (issue) => `${JSON.stringify(issue.input)} is not a valid ${what} name: use lowercase letters, digits and -, at most 63 long`,
+  });
+}
+
 export const configSchema = z
   .strictObject({
     proxy: proxySchema,
     admin: adminSchema,
     state: nonEmpty.default('./.switchyard').describe('Directory for the SQLite state and instance logs'),
+    cluster: clusterSchema,
     services: z
       .record(serviceName, serviceSchema)
       .refine((services) => Object.keys(services).length > 0, 'define at least one service')
@@ -116,6 +142,11 @@ export const configSchema = z
     }
     if (config.services && Object.values(config.services).some((s) => s.redirect !== undefined) && !config.proxy.listen.some((l) => l.tls)) {
       ctx.addIssue({ code: 'custom', path: ['proxy', 'listen'], message: 'a service redirects to https, so one listener needs tls' });
+    }
+    if (config.cluster && config.services) {
+      for (const [name, service] of Object.entries(config.services)) {
+        if (service.targets) ctx.addIssue({ code: 'custom', path: ['services', name, 'targets'], message: 'static targets are not supported in cluster mode yet; use run' });
+      }
     }
     // Two services matching the same host and prefix would make routing depend on file order.
     const owners = new Map<string, string>();
@@ -149,6 +180,7 @@ export type { AcmeConfig, HstsConfig, ListenerConfig, ListenerTlsConfig } from '
 export type LimitsConfig = ProxyConfig['limits'];
 export type AccessLogConfig = ProxyConfig['accessLog'];
 export type AdminConfig = Config['admin'];
+export type ClusterConfig = NonNullable<Config['cluster']>;
 export type ServiceConfig = Config['services'][string];
 export type MatchConfig = ServiceConfig['match'];
 export type RunConfig = NonNullable<ServiceConfig['run']>;

@@ -5,11 +5,12 @@ import pino from 'pino';
 import { StartError } from './start-error.js';
 import type { ControllerStart, FromController, ToController } from './ipc/messages.js';
 import { ControlPlane } from './controller/control-plane.js';
+import type { ClusterPlane } from '../cluster/cluster-plane.js';
 
 const log = pino({ base: null }, pino.destination(2));
 const send = (message: FromController) => process.send?.(message);
 
-let plane: ControlPlane | null = null;
+let plane: ControlPlane | ClusterPlane | null = null;
 
 process.on('message', (raw) => {
   const message = raw as ToController;
@@ -24,7 +25,10 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR2'] as const) proces
 async function begin(start: ControllerStart): Promise<void> {
   process.title = `switchyard controller (generation ${start.generation})`;
   try {
-    plane = ControlPlane.create({ config: start.config, configFile: start.configFile, log, start, send });
+    const options = { config: start.config, configFile: start.configFile, log, start, send };
+    // One host with SQLite, or one host of a cluster whose state is in etcd.
+    // Imported only for a cluster: etcd's client (gRPC) is no start-up cost of the single-host default.
+    plane = start.config.cluster ? await (await import('../cluster/cluster-plane.js')).ClusterPlane.create(options) : ControlPlane.create(options);
     await plane.run();
   } catch (err) {
     const message = err instanceof StartError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err);

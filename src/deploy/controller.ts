@@ -9,7 +9,7 @@ import type { RequestMetrics } from '../metrics/request-metrics.js';
 import type { DataPlane } from '../proxy/data-plane.js';
 import type { TableSpec } from '../proxy/routing-table.js';
 import type { Instance } from '../runtime/instance.js';
-import type { Supervisor } from '../runtime/supervisor.js';
+import type { InstanceRuntime } from '../runtime/instance-runtime.js';
 import type { DeploymentRow, ReleaseRow, ReleaseSpec, Store } from '../store/index.js';
 import { instanceCount, parseDeployRequest, releaseSpecFor, VERSION_LABEL } from './deploy-request.js';
 import { DeploymentRun, type HookName } from './deployment-run.js';
@@ -31,11 +31,14 @@ interface Standby {
   until: number;
 }
 
+/** What the controller reads of instance health (local checks, or in a cluster every host's reports). */
+export type HealthView = Pick<HealthChecker<Instance>, 'onChange' | 'isHealthy' | 'healthySince' | 'updatePolicy'>;
+
 export interface ControllerDeps {
   store: Store;
-  health: HealthChecker<Instance>;
+  health: HealthView;
   metrics: RequestMetrics;
-  supervisor: Supervisor;
+  supervisor: InstanceRuntime;
   dataPlane: DataPlane;
   log: Logger;
 }
@@ -328,7 +331,8 @@ export class Controller {
     for (const row of rows) {
       const release = store.release(row.releaseId)!;
       const config = this.config.services[row.service];
-      const pid = row.pid ?? unrecorded.get(row.id) ?? null;
+      // In a cluster an instance runs on its host (row.node), whose agent adopts it: never a process here.
+      const pid = row.node === null ? (row.pid ?? unrecorded.get(row.id) ?? null) : null;
       const instance = config === undefined ? null : supervisor.adopt(row, release, config, pid);
       if (instance !== null) {
         if (row.state === 'draining') draining.push(instance);
@@ -403,6 +407,16 @@ export class Controller {
   }
 
   /**
+   * In a cluster, another controller leads now: stop every deployment where it is (the new leader
+   * resumes it from its stored steps) and every timer, and write nothing more.
+   */
+  standDown(): void {
+    for (const standby of this.standbys.values()) clearTimeout(standby.timer);
+    this.standbys.clear();
+    for (const run of this.runs.values()) if (run.isActive) run.halt();
+  }
+
+  /**
    * Daemon stop: every instance drains and stops, so a deployment in progress cannot go on; it is
    * settled now (succeeded when its target was already stable, else rolled back) with the reason.
    */
@@ -428,6 +442,7 @@ export class Controller {
       store.setRouting(service, storedRouting(routing));
     });
     this.routings.set(service, routing);
+    await store.flush();
     await this.applyTable();
   }
 

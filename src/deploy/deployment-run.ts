@@ -4,7 +4,8 @@
 import type { ServiceConfig } from '../config/index.js';
 import type { Instance } from '../runtime/instance.js';
 import { withLastLine } from '../runtime/instance-output.js';
-import { CRASH_LOOP_EXITS, InstanceStartError, type Supervisor } from '../runtime/supervisor.js';
+import type { InstanceRuntime } from '../runtime/instance-runtime.js';
+import { CRASH_LOOP_EXITS, InstanceStartError } from '../runtime/supervisor.js';
 import type { DeploymentRow, DeploymentState, ReleaseRow, StepRow, Store } from '../store/index.js';
 import { DeployError, DeploymentFailure } from './errors.js';
 import { killIfFaultPoint } from './fault-injection.js';
@@ -19,7 +20,7 @@ export type HookName = 'preDeploy' | 'postDeploy' | 'onRollback';
 export interface RunContext {
   readonly service: string;
   readonly store: Store;
-  readonly supervisor: Supervisor;
+  readonly supervisor: InstanceRuntime;
   config(): ServiceConfig;
   routing(): Routing;
   /** Resolves once every proxy routes by the new split. */
@@ -413,6 +414,10 @@ export class DeploymentRun {
       // Keep instances already in rotation first, so a swap moves as few as possible.
       const ordered = [...live.filter((i) => current.inRotation.has(i)), ...live.filter((i) => !current.inRotation.has(i) && i.state === 'ready')];
       const chosen = want === 'all' ? ordered : ordered.slice(0, want);
+      // Lost with their host (a cluster): replacements start, surge first, before the split moves.
+      if (want !== 'all' && chosen.length < want && this.ctx.supervisor.replacesLost === true) {
+        chosen.push(...(await this.startInstances(role, want - chosen.length, null)));
+      }
       if (want !== 'all' && chosen.length < want) {
         throw new DeploymentFailure(`only ${chosen.length} ${role} instances are ready, ${want} are needed in rotation`);
       }
@@ -456,6 +461,8 @@ export class DeploymentRun {
         this.ctx.store.updateStep(this.id, undo.index, { state: 'undone', finishedAt: now() });
       }
       if (undos.length === 0) settle();
+      // Replacements for instances lost with their host are in no step's undo: they stop here.
+      if (this.ctx.supervisor.replacesLost === true && this.target.id !== this.stable?.id) await this.stopInstances(this.ctx.supervisor.instances({ releaseId: this.target.id }));
     } catch (undoErr) {
       const message = undoErr instanceof Error ? undoErr.message : String(undoErr);
       this.setState('failed', `${why}; the rollback could not complete: ${message}`);

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { Store } from '../store/index.js';
+import { SqliteStore } from '../store/index.js';
 import { DeployError } from './errors.js';
 import { refusePastWindow } from './rollback-window.js';
 
@@ -13,10 +13,10 @@ const SPEC = { kind: 'process', command: 'node server.js', cwd: '.', env: {} } a
 
 describe('the rollback window', () => {
   let tmp: string;
-  let store: Store;
+  let store: SqliteStore;
   beforeEach(() => {
     tmp = mkdtempSync(join(tmpdir(), 'sy-window-'));
-    store = Store.open(tmp);
+    store = SqliteStore.open(tmp);
     for (const version of ['v1', 'v2', 'v3', 'v4']) store.createRelease('web', version, SPEC);
   });
   afterEach(() => {

@@ -7,8 +7,11 @@ import type { RouteRule } from '../proxy/route-rules.js';
 import type { Instance } from '../runtime/instance.js';
 import type { StoredRouting } from '../store/index.js';
 
-export interface Routing {
-  inRotation: Set<Instance>;
+/** What a table needs of an instance (a cluster host's tables hold other hosts' instances as plain data). */
+export type RoutedInstance = Pick<Instance, 'id' | 'address' | 'release'>;
+
+export interface Routing<T extends RoutedInstance = Instance> {
+  inRotation: Set<T>;
   /** Percent per release id; null = each instance in rotation gets an equal share. */
   weights: Map<number, number> | null;
   /** Release id reachable only with the preview header, or null. */
@@ -42,10 +45,10 @@ export function restoreRouting(stored: StoredRouting, instance: (id: string) => 
 }
 
 /** An instance's health as the controller's checks see it. */
-export type HealthOf = (instance: Instance) => { healthy: boolean; healthySince: number };
+export type HealthOf<T extends RoutedInstance = Instance> = (instance: T) => { healthy: boolean; healthySince: number };
 
 /** `stableReleaseId` is the store's stable release: it names the cohorts the apps are told of. */
-export function serviceSpecFor(name: string, config: ServiceConfig, routing: Routing, healthOf: HealthOf, stableReleaseId: number | null = null): ServiceSpec {
+export function serviceSpecFor<T extends RoutedInstance>(name: string, config: ServiceConfig, routing: Routing<T>, healthOf: HealthOf<T>, stableReleaseId: number | null = null): ServiceSpec {
   const byRelease = groupByRelease(routing);
   const labels = releaseNames(routing);
   const releases: TableRelease[] = [...byRelease.entries()].map(([releaseId, instances]) => ({
@@ -89,8 +92,8 @@ export function cohortsOf(ids: readonly number[], releases: readonly TableReleas
 }
 
 /** Instances in rotation by release id, oldest release first (the order hash assignment relies on). */
-function groupByRelease(routing: Routing): Map<number, Instance[]> {
-  const byRelease = new Map<number, Instance[]>();
+function groupByRelease<T extends RoutedInstance>(routing: Routing<T>): Map<number, T[]> {
+  const byRelease = new Map<number, T[]>();
   const sorted = [...routing.inRotation].sort((a, b) => a.release.number - b.release.number);
   for (const instance of sorted) {
     const list = byRelease.get(instance.release.id) ?? [];
@@ -101,12 +104,12 @@ function groupByRelease(routing: Routing): Map<number, Instance[]> {
 }
 
 /** The name each release in rotation has in the table (and so in metrics). */
-export function releaseNames(routing: Routing): Map<number, string> {
+export function releaseNames<T extends RoutedInstance>(routing: Routing<T>): Map<number, string> {
   return releaseLabels([...groupByRelease(routing).values()].map((list) => list[0]!));
 }
 
 /** Release names in the table: the version label, with the release number when two share a label. */
-function releaseLabels(samples: Instance[]): Map<number, string> {
+function releaseLabels(samples: RoutedInstance[]): Map<number, string> {
   const count = new Map<string, number>();
   for (const i of samples) count.set(i.release.version, (count.get(i.release.version) ?? 0) + 1);
   return new Map(samples.map((i) => [i.release.id, count.get(i.release.version)! > 1 ? `${i.release.version}#${i.release.number}` : i.release.version]));

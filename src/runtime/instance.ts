@@ -3,6 +3,9 @@
 import type { ChildProcess } from 'node:child_process';
 import type { InstanceState, ReleaseRow, Store } from '../store/index.js';
 
+/** Where an instance records its transitions (a host's agent in a cluster reports them as observations). */
+export type InstanceStore = Pick<Store, 'updateInstance' | 'addEvent'>;
+
 const ALLOWED: Record<InstanceState, readonly InstanceState[]> = {
   starting: ['ready', 'failed', 'draining', 'stopped'],
   // ready → starting is a restart after a crash.
@@ -30,7 +33,7 @@ export class Instance {
     readonly release: ReleaseRow,
     readonly ordinal: number,
     public address: string,
-    private readonly store: Store,
+    private readonly store: InstanceStore,
   ) {}
 
   get pid(): number | null {

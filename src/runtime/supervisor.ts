@@ -56,13 +56,18 @@ export interface StopReport extends DrainReport {
   outcome: 'exited' | 'killed' | 'already-gone' | 'no-process';
 }
 
+/** What the supervisor records: instance rows and events. */
+export type SupervisorStore = Pick<Store, 'addEvent' | 'createInstance' | 'updateInstance' | 'nextInstanceOrdinal' | 'instance'>;
+
 export interface SupervisorDeps {
-  store: Store;
+  store: SupervisorStore;
   health: HealthChecker<Instance>;
   /** Waits until no proxy has anything in flight on the instance (it left every table first). */
   drain: (instanceId: string, timeoutMs: number) => Promise<DrainReport>;
   stateDir: string;
   log: Logger;
+  /** The address instances listen on: loopback on one host, the host's cluster address in a cluster. */
+  instanceHost?: string;
 }
 
 interface Waiter {
@@ -127,7 +132,8 @@ export class Supervisor {
   async start(service: string, config: ServiceConfig, release: ReleaseRow, signal?: AbortSignal, reserved?: InstanceId): Promise<Instance> {
     const { store } = this.deps;
     const { id, ordinal } = reserved ?? this.reserve(service, release, 1)[0]!;
-    const address = release.spec.kind === 'static' ? this.freeTarget(release) : `127.0.0.1:${await freePort()}`;
+    const host = this.deps.instanceHost ?? '127.0.0.1';
+    const address = release.spec.kind === 'static' ? this.freeTarget(release) : `${host}:${await freePort(host)}`;
     store.createInstance({ id, service, releaseId: release.id, ordinal, address, pid: null, state: 'starting' });
     store.addEvent({ service, instanceId: id, type: 'instance.starting', message: `${id}: starting ${release.version} at ${address}`, data: { release: release.number } });
     const instance = new Instance(id, service, release, ordinal, address, store);
@@ -254,7 +260,7 @@ export class Supervisor {
       env: {
         ...spec.env,
         PORT: port,
-        HOST: '127.0.0.1',
+        HOST: this.deps.instanceHost ?? '127.0.0.1',
         SWITCHYARD_INSTANCE_ID: instance.id,
         SWITCHYARD_SERVICE: instance.service,
         SWITCHYARD_VERSION: instance.release.version,
@@ -325,10 +331,11 @@ export class Supervisor {
     if (instance.release.spec.kind !== 'process' || instance.restarts === 0 || instance.crashesSinceReady === 0) return;
     if (instance.state !== 'starting' || this.everReady.has(instance)) return;
     const port = Number(instance.address.slice(instance.address.lastIndexOf(':') + 1));
-    if (await isPortFree('127.0.0.1', port)) return;
+    if (await isPortFree(this.deps.instanceHost ?? '127.0.0.1', port)) return;
     const { health, store } = this.deps;
     health.unwatch(instance);
-    instance.address = `127.0.0.1:${await freePort()}`;
+    const host = this.deps.instanceHost ?? '127.0.0.1';
+    instance.address = `${host}:${await freePort(host)}`;
     health.watch(instance, healthPolicy(config));
     store.updateInstance(instance.id, { address: instance.address });
     store.addEvent({ service: instance.service, instanceId: instance.id, type: 'instance.port-moved', message: `${instance.id}: port ${port} was taken by another program; moving to ${instance.address}` });

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Store } from './store.js';
+import { SqliteStore } from './store.js';
 
 const STORE_MODULE = fileURLToPath(new URL('./index.ts', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url)); // where `--import tsx` resolves
@@ -13,8 +13,8 @@ const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url)); // where `--
 // Opens the store, writes a release, a deployment and an event, and is SIGKILLed at once: no close(),
 // no checkpoint, no exit handlers. Only what SQLite committed to disk can survive.
 const CHILD = `
-const { Store } = await import(${JSON.stringify(STORE_MODULE)});
-const store = Store.open(process.env.STATE_DIR);
+const { SqliteStore } = await import(${JSON.stringify(STORE_MODULE)});
+const store = SqliteStore.open(process.env.STATE_DIR);
 const release = store.createRelease('web', 'v2', { kind: 'process', command: 'node server.js', cwd: '.', env: {} });
 const deployment = store.createDeployment({
   service: 'web', fromReleaseId: null, toReleaseId: release.id, strategy: 'rolling', kind: 'deploy', state: 'progressing',
@@ -53,7 +53,7 @@ describe('crash safety', () => {
     assert.equal(result.signal, 'SIGKILL', `child ended otherwise: code ${String(result.code)}\n${result.stderr}`);
     assert.ok(existsSync(join(tmp, 'state.db-wal')), 'the writes sat in the WAL, not yet checkpointed');
 
-    const store = Store.open(tmp);
+    const store = SqliteStore.open(tmp);
     try {
       const [event] = store.events();
       assert.equal(event?.type, 'deployment.started');

@@ -3,19 +3,19 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Store } from './store.js';
+import { SqliteStore } from './store.js';
 import type { DeploymentRow, DeploymentState, ReleaseRow, ReleaseSpec } from './rows.js';
 
 const SPEC: ReleaseSpec = { kind: 'process', command: 'node server.js', cwd: '.', env: {} };
 
 describe('deployments and their steps', () => {
   let tmp: string;
-  let store: Store;
+  let store: SqliteStore;
   let v1: ReleaseRow;
   let v2: ReleaseRow;
   beforeEach(() => {
     tmp = mkdtempSync(join(tmpdir(), 'sy-deployments-'));
-    store = Store.open(tmp);
+    store = SqliteStore.open(tmp);
     v1 = store.createRelease('web', 'v1', SPEC);
     v2 = store.createRelease('web', 'v2', SPEC);
   });

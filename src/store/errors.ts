@@ -10,7 +10,11 @@ export type StoreErrorCode =
   /** The file is not a SQLite database, or it is damaged. */
   | 'SY_ERR_STATE_CORRUPT'
   /** An update named a row that does not exist, or a release of another service. */
-  | 'SY_ERR_STATE_NOT_FOUND';
+  | 'SY_ERR_STATE_NOT_FOUND'
+  /** In a cluster: this controller is no longer the leader, so etcd refused its write (fencing). */
+  | 'SY_ERR_FENCED'
+  /** In a cluster: no etcd member answered within the call's deadline. */
+  | 'SY_ERR_STATE_UNREACHABLE';
 
 /**
  * @example

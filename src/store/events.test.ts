@@ -3,17 +3,17 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Store } from './store.js';
+import { SqliteStore } from './store.js';
 import type { EventRow } from './rows.js';
 
 const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 describe('events', () => {
   let tmp: string;
-  let store: Store;
+  let store: SqliteStore;
   beforeEach(() => {
     tmp = mkdtempSync(join(tmpdir(), 'sy-events-'));
-    store = Store.open(tmp);
+    store = SqliteStore.open(tmp);
   });
   afterEach(() => {
     store.close();

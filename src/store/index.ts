@@ -1,5 +1,7 @@
-// The store's public face: SQLite persistence of switchyard's state and history.
-export { Store } from './store.js';
+// The store's public face: switchyard's state and history behind one interface (Store), kept in SQLite
+// on one host (SqliteStore) or in etcd for a cluster (EtcdStore).
+export type { Store } from './state-store.js';
+export { SqliteStore } from './store.js';
 export { StoreError } from './errors.js';
 export { instancesForLogs } from './read-only.js';
 export type { InstanceFileRow } from './read-only.js';

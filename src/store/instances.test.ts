@@ -4,18 +4,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Store } from './store.js';
+import { SqliteStore } from './store.js';
 import type { ReleaseRow, ReleaseSpec } from './rows.js';
 
 const SPEC: ReleaseSpec = { kind: 'process', command: 'node server.js', cwd: '.', env: {} };
 
 describe('instances', () => {
   let tmp: string;
-  let store: Store;
+  let store: SqliteStore;
   let web: ReleaseRow;
   beforeEach(() => {
     tmp = mkdtempSync(join(tmpdir(), 'sy-instances-'));
-    store = Store.open(tmp);
+    store = SqliteStore.open(tmp);
     web = store.createRelease('web', 'v1', SPEC);
   });
   afterEach(() => {
@@ -34,7 +34,7 @@ describe('instances', () => {
 
   it('creates an instance with no restarts and reads it back', () => {
     const created = store.createInstance(row('web-1-1'));
-    assert.deepEqual(created, { ...row('web-1-1'), restarts: 0, createdAt: created.createdAt, updatedAt: created.createdAt });
+    assert.deepEqual(created, { ...row('web-1-1'), restarts: 0, node: null, createdAt: created.createdAt, updatedAt: created.createdAt });
     assert.deepEqual(store.instance('web-1-1'), created);
     assert.equal(store.instance('nope'), undefined);
   });
@@ -86,7 +86,7 @@ describe('instances', () => {
     start('api-1-1', api, 1, 'ready');
     store.updateInstance('web-1-1', { state: 'draining' });
 
-    const ids = (filter?: Parameters<Store['instances']>[0]) => store.instances(filter).map((i) => i.id);
+    const ids = (filter?: Parameters<SqliteStore['instances']>[0]) => store.instances(filter).map((i) => i.id);
     assert.deepEqual(ids(), ['web-1-1', 'web-1-2', 'web-2-1', 'api-1-1']);
     assert.deepEqual(ids({ service: 'web' }), ['web-1-1', 'web-1-2', 'web-2-1']);
     assert.deepEqual(ids({ releaseId: web.id }), ['web-1-1', 'web-1-2']);

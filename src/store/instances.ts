@@ -12,6 +12,8 @@ export interface NewInstance {
   address: string | null;
   pid: number | null;
   state: InstanceState;
+  /** The cluster host that runs it (omitted on a single host). */
+  node?: string | null;
 }
 
 export type InstancePatch = Partial<Pick<InstanceRow, 'address' | 'pid' | 'state' | 'restarts'>>;
@@ -40,7 +42,7 @@ interface FilterParams {
 }
 
 export class InstanceTable {
-  readonly #insert: Database.Statement<NewInstance & { now: string }, InstanceRecord>;
+  readonly #insert: Database.Statement<NewInstance & { node: string | null; now: string }, InstanceRecord>;
   readonly #update: Database.Statement<UpdateParams, InstanceRecord>;
   readonly #byId: Database.Statement<[string], InstanceRecord>;
   readonly #filter: Database.Statement<FilterParams, InstanceRecord>;
@@ -51,8 +53,8 @@ export class InstanceTable {
     readonly path: string,
   ) {
     this.#insert = db.prepare(
-      `INSERT INTO instances (id, service, release_id, ordinal, address, pid, state, restarts, created_at, updated_at)
-       VALUES (@id, @service, @releaseId, @ordinal, @address, @pid, @state, 0, @now, @now)
+      `INSERT INTO instances (id, service, release_id, ordinal, address, pid, state, restarts, node, created_at, updated_at)
+       VALUES (@id, @service, @releaseId, @ordinal, @address, @pid, @state, 0, @node, @now, @now)
        RETURNING *`,
     );
     // address and pid may be set to null, so "leave as is" needs its own flag; state and restarts may not.
@@ -83,7 +85,7 @@ export class InstanceTable {
   }
 
   create(row: NewInstance): InstanceRow {
-    const record = this.#insert.get({ ...row, now: nowIso() });
+    const record = this.#insert.get({ ...row, node: row.node ?? null, now: nowIso() });
     if (record === undefined) throw new Error('INSERT … RETURNING returned no row');
     return instanceFromRecord(record);
   }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate, schemaVersion } from './migrate.js';
 import { MIGRATIONS } from './migrations.js';
-import { Store } from './store.js';
+import { SqliteStore } from './store.js';
 import { StoreError } from './errors.js';
 
 const TABLES = ['deployments', 'events', 'instances', 'releases', 'rollback_window_ends', 'routing', 'schema_migrations', 'services', 'steps'];
@@ -30,7 +30,7 @@ describe('schema migrations', () => {
   });
 
   it('creates the whole schema in a new database and records every migration', () => {
-    Store.open(tmp).close();
+    SqliteStore.open(tmp).close();
     const db = new Database(path, { readonly: true });
     try {
       assert.deepEqual(tableNames(db), TABLES);
@@ -42,11 +42,11 @@ describe('schema migrations', () => {
   });
 
   it('is idempotent: reopening applies nothing twice and keeps the data', () => {
-    const first = Store.open(tmp);
+    const first = SqliteStore.open(tmp);
     first.createRelease('web', 'v1', { kind: 'static', targets: ['10.0.0.5:3000'] });
     first.close();
-    Store.open(tmp).close();
-    const third = Store.open(tmp);
+    SqliteStore.open(tmp).close();
+    const third = SqliteStore.open(tmp);
     try {
       assert.equal(third.releases('web').length, 1);
     } finally {
@@ -89,14 +89,14 @@ describe('schema migrations', () => {
   });
 
   it('refuses a database from a newer switchyard with SY_ERR_STATE_TOO_NEW, and leaves it untouched', () => {
-    Store.open(tmp).close();
+    SqliteStore.open(tmp).close();
     const newer = MIGRATIONS.length + 1;
     const db = new Database(path);
     db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(newer, new Date().toISOString());
     db.close();
 
     assert.throws(
-      () => Store.open(tmp),
+      () => SqliteStore.open(tmp),
       (err: unknown) => {
         assert.ok(err instanceof StoreError);
         assert.equal(err.code, 'SY_ERR_STATE_TOO_NEW');

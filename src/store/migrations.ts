@@ -109,4 +109,6 @@ export const MIGRATIONS: readonly string[] = [
   );
   ALTER TABLE steps ADD COLUMN undo TEXT;
   `,
+  // 5: in a cluster, the host an instance runs on (NULL on a single host).
+  `ALTER TABLE instances ADD COLUMN node TEXT;`,
 ];

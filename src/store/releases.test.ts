@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Store } from './store.js';
+import { SqliteStore } from './store.js';
 import type { ReleaseSpec } from './rows.js';
 
 const PROCESS: ReleaseSpec = { kind: 'process', command: 'node server.js', cwd: '/srv/web/v1', env: { APP_VERSION: 'v1' } };
@@ -12,10 +12,10 @@ const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 describe('releases and services', () => {
   let tmp: string;
-  let store: Store;
+  let store: SqliteStore;
   beforeEach(() => {
     tmp = mkdtempSync(join(tmpdir(), 'sy-releases-'));
-    store = Store.open(tmp);
+    store = SqliteStore.open(tmp);
   });
   afterEach(() => {
     store.close();

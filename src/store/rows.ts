@@ -37,6 +37,8 @@ export interface InstanceRow {
   pid: number | null;
   state: InstanceState;
   restarts: number;
+  /** The cluster host it runs on; null on a single host. */
+  node: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -109,6 +111,7 @@ export interface InstanceRecord {
   pid: number | null;
   state: InstanceState;
   restarts: number;
+  node: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -185,6 +188,7 @@ export function instanceFromRecord(r: InstanceRecord): InstanceRow {
     pid: r.pid,
     state: r.state,
     restarts: r.restarts,
+    node: r.node ?? null,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Store } from './store.js';
+import { SqliteStore } from './store.js';
 import { StoreError } from './errors.js';
 import type { ReleaseSpec } from './rows.js';
 
@@ -20,7 +20,7 @@ describe('Store.open', () => {
 
   it('creates a missing state dir with mode 0700 and the database with mode 0600', () => {
     const stateDir = join(tmp, 'nested', 'state');
-    const store = Store.open(stateDir);
+    const store = SqliteStore.open(stateDir);
     store.addEvent({ type: 'daemon.started', message: 'up' }); // so the WAL file exists too
     try {
       assert.equal(store.path, join(stateDir, 'state.db'));
@@ -33,7 +33,7 @@ describe('Store.open', () => {
   });
 
   it('names the database by its absolute path', () => {
-    const store = Store.open(join(tmp, '.', 'state'));
+    const store = SqliteStore.open(join(tmp, '.', 'state'));
     store.close();
     assert.equal(store.path, join(tmp, 'state', 'state.db'));
   });
@@ -42,7 +42,7 @@ describe('Store.open', () => {
     writeFileSync(join(tmp, 'afile'), 'not a directory');
     const stateDir = join(tmp, 'afile', 'state');
     assert.throws(
-      () => Store.open(stateDir),
+      () => SqliteStore.open(stateDir),
       (err: unknown) => {
         assert.ok(err instanceof StoreError);
         assert.equal(err.code, 'SY_ERR_STATE_UNWRITABLE');
@@ -56,16 +56,16 @@ describe('Store.open', () => {
   it('refuses a state path that is a regular file with SY_ERR_STATE_UNWRITABLE', () => {
     const stateDir = join(tmp, 'afile');
     writeFileSync(stateDir, 'not a directory');
-    assert.throws(() => Store.open(stateDir), { name: 'StoreError', code: 'SY_ERR_STATE_UNWRITABLE' });
+    assert.throws(() => SqliteStore.open(stateDir), { name: 'StoreError', code: 'SY_ERR_STATE_UNWRITABLE' });
   });
 
   it('refuses a database file that is not SQLite with SY_ERR_STATE_CORRUPT', () => {
     writeFileSync(join(tmp, 'state.db'), 'this is not a SQLite database, not even close; '.repeat(100));
-    assert.throws(() => Store.open(tmp), { name: 'StoreError', code: 'SY_ERR_STATE_CORRUPT' });
+    assert.throws(() => SqliteStore.open(tmp), { name: 'StoreError', code: 'SY_ERR_STATE_CORRUPT' });
   });
 
   it('passes its integrity check', () => {
-    const store = Store.open(tmp);
+    const store = SqliteStore.open(tmp);
     try {
       store.createRelease('web', 'v1', SPEC);
       assert.equal(store.integrityCheck(), 'ok');
@@ -75,7 +75,7 @@ describe('Store.open', () => {
   });
 
   it('keeps every service, release, instance, deployment, step and event across close and reopen', () => {
-    const first = Store.open(tmp);
+    const first = SqliteStore.open(tmp);
     const release = first.createRelease('web', 'v1', SPEC);
     first.setStableRelease('web', release.id);
     first.createInstance({
@@ -92,7 +92,7 @@ describe('Store.open', () => {
     });
     first.close();
 
-    const second = Store.open(tmp);
+    const second = SqliteStore.open(tmp);
     try {
       assert.deepEqual(second.listServices(), [{ name: 'web', stableReleaseId: release.id }]);
       assert.deepEqual(second.stableRelease('web'), release);
@@ -109,10 +109,10 @@ describe('Store.open', () => {
 
 describe('Store.transaction', () => {
   let tmp: string;
-  let store: Store;
+  let store: SqliteStore;
   beforeEach(() => {
     tmp = mkdtempSync(join(tmpdir(), 'sy-store-'));
-    store = Store.open(tmp);
+    store = SqliteStore.open(tmp);
   });
   afterEach(() => {
     store.close();
@@ -170,12 +170,12 @@ describe('scaled instance counts', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('keeps the count scale set across a restart, and null means the config decides', () => {
-    const store = Store.open(dir);
+    const store = SqliteStore.open(dir);
     store.ensureService('web');
     assert.equal(store.scaledInstances('web'), null);
     store.setScaledInstances('web', 4);
     store.close();
-    const reopened = Store.open(dir);
+    const reopened = SqliteStore.open(dir);
     assert.equal(reopened.scaledInstances('web'), 4);
     reopened.setScaledInstances('web', null);
     assert.equal(reopened.scaledInstances('web'), null);

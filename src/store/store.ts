@@ -1,5 +1,6 @@
 // The daemon's durable state in one SQLite file: services, releases, instances, deployments with their
 // steps, and the event history. Every write is committed and fsynced before the method returns (invariant 7).
+// The single-host Store; EtcdStore keeps the same tables in memory as its mirror of etcd.
 import type Database from 'better-sqlite3';
 import { openDatabase } from './connection.js';
 import { storeErrorFromIo } from './errors.js';
@@ -16,16 +17,17 @@ import { RoutingTableRows, type StoredRouting, type StoredStandby } from './rout
 import { ServiceTable } from './services.js';
 import type { StepPatch } from './steps.js';
 import { StepTable } from './steps.js';
+import type { Store } from './state-store.js';
 import type { EventListener } from './subscribers.js';
 import { Subscribers } from './subscribers.js';
 
 /**
  * @example
- * const store = Store.open('./.switchyard');
+ * const store = SqliteStore.open('./.switchyard');
  * const release = store.createRelease('web', 'v2', { kind: 'process', command: 'node server.js', cwd: '.', env: {} });
  * store.addEvent({ service: 'web', type: 'release.created', message: `release ${release.number} (v2)` });
  */
-export class Store {
+export class SqliteStore implements Store {
   /** Absolute path of the database file. */
   readonly path: string;
   readonly #db: Database.Database;
@@ -63,9 +65,14 @@ export class Store {
    * Opens `<stateDir>/state.db`, creating the directory (0700) and file (0600) if missing and upgrading an older
    * schema. Throws StoreError: SY_ERR_STATE_UNWRITABLE, SY_ERR_STATE_TOO_NEW or SY_ERR_STATE_CORRUPT.
    */
-  static open(stateDir: string): Store {
+  static open(stateDir: string): SqliteStore {
     const { db, path } = openDatabase(stateDir);
-    return new Store(db, path);
+    return new SqliteStore(db, path);
+  }
+
+  /** A store over a database already open and migrated (the etcd mirror keeps these tables in memory). */
+  static attach(db: Database.Database, path: string): SqliteStore {
+    return new SqliteStore(db, path);
   }
 
   // services
@@ -259,6 +266,11 @@ export class Store {
     const run = this.#db.transaction(fn);
     // IMMEDIATE: take the write lock up front rather than fail to upgrade a read lock halfway.
     return this.#write(() => this.#subscribers.within(() => run.immediate()));
+  }
+
+  /** Every write is committed and fsynced before it returns: nothing waits. */
+  flush(): Promise<void> {
+    return Promise.resolve();
   }
 
   /** 'ok', or SQLite's list of problems, one per line. */

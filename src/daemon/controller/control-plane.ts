@@ -17,7 +17,7 @@ import { createMetricsRegistry } from '../../metrics/prometheus.js';
 import { RequestMetrics } from '../../metrics/request-metrics.js';
 import type { Instance } from '../../runtime/instance.js';
 import { Supervisor } from '../../runtime/supervisor.js';
-import { Store, StoreError } from '../../store/index.js';
+import { SqliteStore, StoreError, type Store } from '../../store/index.js';
 import type { ControllerStart, FromController, ToController, UpgradeAnswer, WorkerSettings } from '../ipc/messages.js';
 import type { UpgradeStatus } from '../keeper/generations.js';
 import { CertificateError } from '../../certificates/certificate-check.js';
@@ -86,7 +86,7 @@ export class ControlPlane {
     const { config, log, start } = options;
     let store: Store;
     try {
-      store = Store.open(config.state);
+      store = SqliteStore.open(config.state);
     } catch (err) {
       throw err instanceof StoreError ? new StartError(err.message) : err;
     }

@@ -1,0 +1,357 @@
+// The controller process of one cluster host: the host agent always (instances, reports, tables), and the
+// cluster's controller (deployments, API commands) while this host leads. Desired state is in etcd;
+// commands sent to a follower are forwarded to the leader. The single-host ControlPlane is untouched.
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { createAdminServer, listenOn } from '../api/admin-server.js';
+import { TokenAuth } from '../api/auth.js';
+import type { ClusterDaemonView, DaemonView } from '../api/daemon-view.js';
+import { adminRoutes } from '../api/routes.js';
+import type { RoutingView, WorkerRoutingView } from '../api/wire.js';
+import { Router, type RouteHandler } from '../api/router.js';
+import { CertificateManager } from '../certificates/certificate-manager.js';
+import { ConfigError, loadConfig, type ClusterConfig, type Config } from '../config/index.js';
+import { Controller } from '../deploy/controller.js';
+import { WorkerFleet } from '../daemon/controller/worker-fleet.js';
+import { workerSettings, type ControlPlaneOptions } from '../daemon/controller/control-plane.js';
+import type { ToController, UpgradeAnswer } from '../daemon/ipc/messages.js';
+import { logEvent } from '../daemon/event-log.js';
+import { StartError } from '../daemon/start-error.js';
+import { createMetricsRegistry } from '../metrics/prometheus.js';
+import { RequestMetrics } from '../metrics/request-metrics.js';
+import { EtcdStore } from '../store/etcd/etcd-store.js';
+import { StoreError } from '../store/index.js';
+import { ClusterDataPlane } from './cluster-data-plane.js';
+import { ClusterSupervisor } from './cluster-supervisor.js';
+import { ClusterView } from './cluster-view.js';
+import { forwardToLeader } from './forward.js';
+import { HostAgent } from './host-agent.js';
+import { HostLease } from './host-lease.js';
+import { LeaderElection } from './leader-election.js';
+import type { Fence } from '../store/etcd/write-queue.js';
+import { Gauge } from 'prom-client';
+
+interface Leadership {
+  controller: Controller;
+  supervisor: ClusterSupervisor;
+  routes: Router;
+}
+
+export class ClusterPlane {
+  #leadership: Leadership | null = null;
+  #admin: Server | null = null;
+  #registry: Registry | null = null;
+  #stopped: Promise<void> | null = null;
+  readonly #upgradeAnswers = new Map<number, (answer: UpgradeAnswer) => void>();
+  #nextUpgrade = 1;
+  #term = 0;
+
+  private constructor(
+    private config: Config,
+    private readonly cluster: ClusterConfig,
+    private readonly options: ControlPlaneOptions,
+    readonly log: Logger,
+    readonly store: EtcdStore,
+    readonly view: ClusterView,
+    readonly lease: HostLease,
+    readonly fleet: WorkerFleet,
+    readonly metrics: RequestMetrics,
+    readonly agent: HostAgent,
+    readonly election: LeaderElection,
+    readonly certificates: CertificateManager,
+  ) {}
+
+  static async create(options: ControlPlaneOptions): Promise<ClusterPlane> {
+    const { config, log, start } = options;
+    const cluster = config.cluster!;
+    const view = new ClusterView();
+    const onError = (err: unknown, during: string) => log.warn({ err: String(err), during }, 'etcd call failed; retrying');
+    let store: EtcdStore;
+    try {
+      store = await EtcdStore.open({ endpoints: cluster.etcd, prefix: cluster.prefix, node: cluster.node, others: [view], onError });
+    } catch (err) {
+      throw err instanceof StoreError ? new StartError(err.message) : err;
+    }
+    const ttlSeconds = cluster.leaseTtl / 1000;
+    const lease = new HostLease(store.client, store.prefix, ttlSeconds, onError);
+    const metrics = new RequestMetrics();
+    const fleet = new WorkerFleet(options.send, workerSettings(config), start.tableVersion, start.workers);
+    let plane: ClusterPlane | null = null;
+    const current = () => plane?.config ?? config;
+    const agent = new HostAgent({
+      node: cluster.node,
+      address: cluster.address,
+      adminUrl: `http://${cluster.address}:${start.admin.port}`,
+      store,
+      view,
+      lease,
+      fleet,
+      metrics,
+      config: current,
+      stateDir: config.state,
+      log: log.child({ part: 'agent' }),
+    });
+    const election = new LeaderElection({
+      client: store.client,
+      key: `${store.prefix}leader`,
+      node: cluster.node,
+      ttlSeconds,
+      onElected: (fence) => void plane?.lead(fence),
+      onDeposed: (why) => plane?.standDown(why),
+      onError,
+    });
+    const certificates = new CertificateManager(config, (snapshot) => options.send({ t: 'tls', snapshot }), log.child({ part: 'certificates' }));
+    store.subscribe((event) => logEvent(log, event));
+    plane = new ClusterPlane(config, cluster, options, log, store, view, lease, fleet, metrics, agent, election, certificates);
+    return plane;
+  }
+
+  /** Joins: this host's reports and table first, then the campaign, then the admin API. */
+  async run(): Promise<void> {
+    this.certificates.start();
+    await this.lease.start();
+    await this.agent.start();
+    this.election.start();
+    await this.#serveAdmin();
+  }
+
+  get stateDir(): string {
+    return this.config.state;
+  }
+
+  handle(message: ToController): void {
+    switch (message.t) {
+      case 'fleet':
+        return this.fleet.setWorkers(message.workers);
+      case 'ack':
+        return this.fleet.onAck(message.worker, message.version);
+      case 'drained':
+        return this.fleet.onDrained(message.worker, message.id, message.report);
+      case 'described':
+        return this.fleet.onDescribed(message.worker, message.id, message.table);
+      case 'observations':
+        return this.agent.onObservations(message);
+      case 'shutdown':
+        return void this.stop().then(() => process.exit(0));
+      case 'reload':
+        return void this.reload();
+      case 'retire':
+        this.log.info('another generation takes over; this controller leaves');
+        return process.exit(0);
+      case 'upgrade-answer':
+        this.#upgradeAnswers.get(message.id)?.(message);
+        this.#upgradeAnswers.delete(message.id);
+        return;
+      case 'upgrade-status':
+      case 'start':
+        return;
+    }
+  }
+
+  /** Elected: catch up on every write of the leader before, adopt the cluster's instances, resume deployments. */
+  async lead(fence: Fence): Promise<void> {
+    const term = ++this.#term;
+    this.store.setFence(fence);
+    try {
+      await this.store.catchUp();
+      if (term !== this.#term) return;
+      const dataPlane = new ClusterDataPlane(this.store, this.view);
+      const supervisor = new ClusterSupervisor({ store: this.store, view: this.view, drain: (id, ms) => dataPlane.drain(id, ms), log: this.log });
+      const controller = new Controller(this.config, { store: this.store, health: supervisor, metrics: this.metrics, supervisor, dataPlane, log: this.log });
+      const routes = adminRoutes(this.#actions(controller), this.#registry!);
+      this.#leadership = { controller, supervisor, routes };
+      this.log.info({ node: this.cluster.node, fence: fence.createRevision }, 'this host leads the cluster');
+      this.store.addEvent({ type: 'cluster.leader', message: `${this.cluster.node} leads the cluster (term ${fence.createRevision})` });
+      for (const name of controller.serviceNames()) this.store.ensureService(name);
+      await controller.recover();
+      await Promise.all(controller.serviceNames().map((name) => controller.startStable(name)));
+    } catch (err) {
+      if (term === this.#term) this.log.error({ err }, 'taking the lead failed; standing down');
+      this.election.stop().then(() => this.election.start()).catch(() => {});
+    }
+  }
+
+  /** Deposed (lease lost, paused, cut off): stop writing and acting at once; the next leader resumes. */
+  standDown(why: string): void {
+    this.#term++;
+    this.store.depose(why);
+    const leadership = this.#leadership;
+    this.#leadership = null;
+    leadership?.controller.standDown();
+    leadership?.supervisor.close();
+    this.log.warn({ why }, 'this host no longer leads the cluster');
+  }
+
+  upgrade(): Promise<UpgradeAnswer> {
+    const id = this.#nextUpgrade++;
+    return new Promise((resolve) => {
+      this.#upgradeAnswers.set(id, resolve);
+      this.options.send({ t: 'upgrade', id });
+    });
+  }
+
+  reload(): { ok: boolean; problems?: string } {
+    let next: Config;
+    try {
+      next = loadConfig(this.options.configFile, this.options.env);
+    } catch (err) {
+      const problems = err instanceof ConfigError ? err.message : String(err);
+      this.log.error({ problems }, 'reload refused: the config is invalid; the running config stays');
+      return { ok: false, problems };
+    }
+    this.config = next;
+    this.fleet.updateSettings(workerSettings(next));
+    this.options.send({ t: 'config', config: next });
+    void this.#leadership?.controller.updateConfig(next);
+    return { ok: true };
+  }
+
+  /** This host's proxies' own tables: the one in force (the oldest any proxy has) and each worker's. */
+  async routing(): Promise<RoutingView> {
+    const workers = await this.fleet.describe();
+    const oldest = workers.reduce<WorkerRoutingView | null>((min, w) => (min === null || w.version < min.version ? w : min), null);
+    return { version: oldest?.version ?? 0, services: oldest?.services ?? {}, workers };
+  }
+
+  daemon(): DaemonView {
+    const { start } = this.options;
+    const now = Date.now();
+    const uptime = (since: number) => Math.max(0, Math.round((now - since) / 1000));
+    const workers = this.fleet.list();
+    return {
+      version: start.version,
+      generation: start.generation,
+      state: this.store.path,
+      tableVersion: workers.length === 0 ? 0 : Math.min(...workers.map((w) => w.tableVersion)),
+      upgrade: null,
+      processes: [
+        { role: 'keeper', pid: start.keeperPid, uptimeSeconds: uptime(start.keeperStartedAt) },
+        { role: 'controller', pid: process.pid, uptimeSeconds: Math.round(process.uptime()), tableVersion: this.fleet.tableVersion },
+        ...workers.map((w) => ({ role: 'proxy' as const, index: w.index, pid: w.pid, uptimeSeconds: uptime(w.startedAt), tableVersion: w.tableVersion })),
+      ],
+      cluster: this.clusterView(),
+    };
+  }
+
+  clusterView(): ClusterDaemonView {
+    const { view } = this;
+    const nodes = new Set([...view.hosts.keys(), ...this.store.instances({ states: ['starting', 'ready', 'draining'] }).flatMap((r) => (r.node === null ? [] : [r.node]))]);
+    return {
+      node: this.cluster.node,
+      leader: view.leader,
+      revision: this.agent.revision,
+      hosts: [...nodes].sort().map((node) => {
+        const host = view.hosts.get(node);
+        return {
+          node,
+          live: view.isLive(node),
+          revision: host?.status?.revision ?? 0,
+          instances: [...(host?.instances.values() ?? [])].map((i) => ({ id: i.id, service: i.service, state: i.state, healthy: i.healthy, address: i.address, pid: i.pid })),
+        };
+      }),
+    };
+  }
+
+  /** Daemon stop: leave the election (another host leads at once), leave the cluster, stop this host's instances. */
+  stop(): Promise<void> {
+    this.#stopped ??= (async () => {
+      await this.election.stop();
+      this.certificates.stop();
+      const adminClosed = new Promise<void>((resolve) => (this.#admin ? this.#admin.close(() => resolve()) : resolve()));
+      this.#admin?.closeAllConnections();
+      await adminClosed;
+      // The other hosts drop this one's instances as soon as its reports go; give them a moment to.
+      const left = Date.now();
+      await this.agent.leave(async () => {
+        while (Date.now() - left < 1000) await new Promise((resolve) => setTimeout(resolve, 50));
+      });
+      this.store.close();
+      this.log.info('stopped');
+    })();
+    return this.#stopped;
+  }
+
+  #actions(controller: Controller) {
+    return {
+      controller,
+      stateDir: this.config.state,
+      reload: () => this.reload(),
+      daemon: () => this.daemon(),
+      routing: () => this.routing(),
+      upgrade: async () => ({ ok: false, message: 'run `switchyard upgrade` against each host of a cluster in turn', status: { generation: 0, state: 'failed' as const, reason: 'cluster', startedAt: new Date().toISOString(), finishedAt: null } }),
+      certificates: this.certificates,
+      metrics: this.metrics,
+    };
+  }
+
+  #leaderUrl(): string | null {
+    const leader = this.view.leader;
+    return leader === null ? null : (this.view.hosts.get(leader)?.status?.adminUrl ?? null);
+  }
+
+  async #serveAdmin(): Promise<void> {
+    const agent = this.agent;
+    const registry = createMetricsRegistry(this.metrics, { table: () => agent.table, endpoint: (id) => this.fleet.endpoint(id) }, () =>
+      Object.keys(this.config.services).map((name) => [name, this.#leadership?.controller.activeRun(name)?.row.state ?? 'idle'] as [string, string]),
+    );
+    new Gauge({ name: 'switchyard_table_revision', help: "The desired-state revision (etcd) this host's routing table is built from", registers: [registry], collect() { this.set(agent.revision); } });
+    const leads = () => this.#leadership !== null;
+    new Gauge({ name: 'switchyard_cluster_leader', help: '1 while this host leads the cluster', registers: [registry], collect() { this.set(leads() ? 1 : 0); } });
+    this.#registry = registry;
+    const follower = new Router();
+    const forward: RouteHandler = async ({ req, res, body }) => {
+      await forwardToLeader(req, res, body, this.#leaderUrl());
+      return undefined;
+    };
+    follower.add('GET', '/healthz', () => ({ status: 200, body: { ok: true } }));
+    follower.add('GET', '/metrics', async ({ res }) => {
+      const text = await registry.metrics();
+      res.writeHead(200, { 'content-type': registry.contentType });
+      res.end(text);
+      return undefined;
+    });
+    follower.add('GET', '/api/v1/daemon', () => ({ status: 200, body: this.daemon() }));
+    follower.add('GET', '/api/v1/cluster', () => ({ status: 200, body: this.clusterView() }));
+    follower.add('GET', '/api/v1/routing', async () => ({ status: 200, body: await this.routing() }));
+    const routes = new SwitchingRouter(() => this.#leadership?.routes ?? null, follower, forward);
+    const admin = createAdminServer({ router: routes, auth: new TokenAuth(readToken(this.config)), onError: (err) => this.log.error({ err }, 'admin API error') });
+    await listenOn(admin, { fd: this.options.start.admin.fd });
+    this.#admin = admin;
+    this.log.info({ node: this.cluster.node, etcd: this.cluster.etcd, admin: `${this.options.start.admin.address}:${this.options.start.admin.port}` }, 'switchyard is up (cluster mode)');
+  }
+}
+
+const HOST_LOCAL = new Set(['/healthz', '/metrics', '/api/v1/cluster', '/api/v1/routing', '/api/v1/daemon']);
+
+/** The leader's own routes while it leads; a follower's few local routes, and the rest forwarded. */
+class SwitchingRouter extends Router {
+  constructor(
+    private readonly leading: () => Router | null,
+    private readonly local: Router,
+    private readonly forward: RouteHandler,
+  ) {
+    super();
+  }
+
+  override find(method: string, path: string): ReturnType<Router['find']> {
+    const local = this.local.find(method, path);
+    // Questions about this host are answered here, leader or not.
+    if (!('allowed' in local) && HOST_LOCAL.has(path)) return local;
+    const leading = this.leading();
+    if (leading !== null) return leading.find(method, path);
+    if (!('allowed' in local)) return local;
+    return { handler: this.forward, params: {} };
+  }
+}
+
+function readToken(config: Config): string | null {
+  if (config.admin.token !== undefined) return config.admin.token;
+  if (config.admin.tokenFile !== undefined) {
+    const token = readFileSync(config.admin.tokenFile, 'utf8').trim();
+    if (token.length < 16) throw new StartError(`${config.admin.tokenFile}: the admin token must be at least 16 characters`);
+    return token;
+  }
+  return null;
+}

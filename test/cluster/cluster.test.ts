@@ -1,0 +1,145 @@
+// Cluster mode end to end: real etcd on loopback and three `switchyard up` hosts sharing one desired state.
+// Every host's proxy routes to instances on every host; a rolling deploy across the cluster fails no
+// request; a host that dies (every process SIGKILLed, the controller leader among them, mid-deploy) leaves
+// every table within its lease TTL, and another host's controller takes over and finishes the deployment.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import type { ClusterDaemonView } from '../../src/api/daemon-view.js';
+import type { RoutingView } from '../../src/api/wire.js';
+import { ClusterHost, instancesByHost, untilView } from '../helpers/cluster.js';
+import { tempDir, type TempDir } from '../helpers/daemon.js';
+import { ETCD_INSTALLED, NO_ETCD, startEtcd, type EtcdCluster } from '../helpers/etcd.js';
+import { Load, type LoadReport } from '../helpers/load.js';
+import { waitFor } from '../helpers/wait.js';
+
+const LEASE_TTL_MS = 2000;
+
+function failures(report: LoadReport): string {
+  return report.failures.slice(0, 5).map((o) => `${o.method} ${o.status ?? ''} ${o.error}: ${o.detail ?? ''}`).join('\n');
+}
+
+function versionsOf(view: ClusterDaemonView): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [node, instances] of Object.entries(instancesByHost(view))) out[node] = instances.map((i) => i.id);
+  return out;
+}
+
+function processGroup(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  } catch {
+    return -1;
+  }
+}
+
+function startLoads(hosts: ClusterHost[], slowWorkers = 0): Load[] {
+  // Bounded: it stops by itself after 90 s or 20 000 requests per proxy.
+  return hosts.map((h) => Load.start({ url: h.proxyUrl, workers: 2, slowWorkers, slowMs: 1500, pauseMs: 5, maxRequests: 20_000, maxDurationMs: 90_000, timeoutMs: 10_000 }));
+}
+
+describe('cluster mode', { skip: ETCD_INSTALLED ? false : NO_ETCD }, () => {
+  let etcd: EtcdCluster;
+  let tmp: TempDir;
+  const hosts: ClusterHost[] = [];
+
+  before(async () => {
+    etcd = await startEtcd(1);
+    tmp = await tempDir('switchyard-cluster-');
+    // The first host brings the first release up on its own; the others join it.
+    hosts.push(await ClusterHost.start({ tmp, etcd: etcd.endpoints, node: 'h1' }));
+    await untilView(hosts[0]!, (v) => (instancesByHost(v).h1?.length ?? 0) === 3, 'h1 to run v1');
+    hosts.push(...(await Promise.all(['h2', 'h3'].map((node) => ClusterHost.start({ tmp, etcd: etcd.endpoints, node })))));
+    for (const host of hosts) await untilView(host, (v) => v.hosts.filter((h) => h.live).length === 3, `${host.node} to see 3 live hosts`);
+  });
+
+  after(async () => {
+    for (const host of hosts) await host.close().catch(() => {});
+    await etcd?.stop();
+    await tmp?.remove();
+  });
+
+  it('routes from every host to healthy instances on every host, and deploys across the cluster without a failed request', async () => {
+    // Slow requests are always in flight on every proxy: an instance stops only once every host drained it.
+    const loads = startLoads(hosts, 1);
+    // Any host takes the command: a follower forwards it to the leader.
+    const leader = (await hosts[0]!.cluster()).leader;
+    const follower = hosts.find((h) => h.node !== leader)!;
+    const deployment = await follower.deploy({ version: 'v2' });
+    const done = await waitFor(async () => {
+      const d = await follower.deployment(deployment.id);
+      return d !== undefined && ['succeeded', 'rolled-back', 'failed'].includes(d.state) ? d : undefined;
+    }, { timeout: 90_000, message: 'the deployment of v2 to finish' });
+    const reports = await Promise.all(loads.map((l) => l.stop()));
+    assert.equal(done.state, 'succeeded', `${done.reason}`);
+    for (const [i, report] of reports.entries()) {
+      assert.equal(report.failed, 0, `${hosts[i]!.node}'s proxy: ${report.failed} of ${report.outcomes.length} failed\n${failures(report)}`);
+      assert.ok((report.versions.v2 ?? 0) > 0, `${hosts[i]!.node}'s proxy never served v2`);
+    }
+
+    // The new release spread over the hosts, and every host converged on one revision.
+    const view = await untilView(hosts[0]!, (v) => Object.values(instancesByHost(v)).every((list) => list.length === 1 && list[0]!.id.includes('-v2-')), 'one v2 instance on each host');
+    const revisions = await Promise.all(hosts.map(async (h) => (await untilView(h, (v) => v.revision >= view.revision, `${h.node} at revision ${view.revision}`)).revision));
+    assert.ok(revisions.every((r) => r >= view.revision), `revisions ${revisions.join(', ')}`);
+
+    // Each proxy answers from instances on every host (cross-host endpoints), not only its own.
+    const hostOfPid = new Map<number, string>();
+    for (const [node, instances] of Object.entries(instancesByHost(view))) for (const i of instances) if (i.pid !== null) hostOfPid.set(i.pid, node);
+    for (const host of hosts) {
+      const routing = (await host.api<RoutingView>('GET', '/api/v1/routing')).body;
+      const endpoints = routing.services.web?.releases.flatMap((r) => r.endpoints.filter((e) => e.available)) ?? [];
+      assert.equal(endpoints.length, 3, `${host.node} routes to ${JSON.stringify(endpoints)}; cluster: ${JSON.stringify(versionsOf(view))}`);
+      const load = Load.start({ url: host.proxyUrl, workers: 1, maxRequests: 30, maxDurationMs: 20_000 });
+      const report = await waitFor(async () => (load.outcomes.length >= 30 ? load.stop() : undefined), { timeout: 20_000, message: '30 requests' });
+      // The app may run under a shell: its process group is the instance's pid.
+      const served = new Set(report.outcomes.map((o) => hostOfPid.get(processGroup(o.pid ?? -1)) ?? `unknown pid ${o.pid}`));
+      assert.deepEqual([...served].sort(), ['h1', 'h2', 'h3'], `${host.node}'s proxy served from ${[...served].join(', ')}; ${JSON.stringify(view)}`);
+    }
+  });
+
+  it('drops a dead host from every table within the lease TTL, and a new leader finishes the deployment it was running', async (t) => {
+    const first = await hosts[0]!.cluster();
+    const leader = hosts.find((h) => h.node === first.leader)!;
+    const survivors = hosts.filter((h) => h !== leader);
+    const loads = startLoads(survivors);
+    const deployment = await survivors[0]!.deploy({ version: 'v3' });
+    // Mid-deploy: once a v3 instance is up somewhere, the leader's host dies.
+    await untilView(survivors[0]!, (v) => Object.values(instancesByHost(v)).some((list) => list.some((i) => i.id.includes('-v3-'))), 'a v3 instance to be ready', 60_000);
+    const before = await survivors[0]!.deployment(deployment.id);
+    assert.equal(before?.state, 'progressing', `the deployment ended before the leader died: ${before?.state}`);
+    const deadIds = new Set((await leader.cluster()).hosts.find((h) => h.node === leader.node)!.instances.map((i) => i.id));
+    const crashedAt = Date.now();
+    await leader.crash();
+
+    // Every surviving proxy stops routing to the dead host's instances within the lease TTL (+ slack for a loaded machine).
+    await Promise.all(
+      survivors.map((h) =>
+        waitFor(async () => {
+          const routing = (await h.api<RoutingView>('GET', '/api/v1/routing')).body;
+          const ids = routing.services.web?.releases.flatMap((r) => r.endpoints.map((e) => e.id)) ?? [];
+          return ids.every((id) => !deadIds.has(id));
+        }, { timeout: 20_000, interval: 50, message: `${h.node} to drop ${leader.node}'s instances` }),
+      ),
+    );
+    const droppedMs = Date.now() - crashedAt;
+    assert.ok(droppedMs <= LEASE_TTL_MS + 3000, `the dead host's instances left the tables after ${droppedMs} ms (lease TTL ${LEASE_TTL_MS} ms)`);
+
+    const view = await untilView(survivors[0]!, (v) => v.leader !== null && v.leader !== leader.node, 'a new leader', 20_000);
+    assert.ok(survivors.some((h) => h.node === view.leader));
+    const done = await waitFor(async () => {
+      const d = await survivors[1]!.deployment(deployment.id);
+      return d !== undefined && ['succeeded', 'rolled-back', 'failed'].includes(d.state) ? d : undefined;
+    }, { timeout: 120_000, message: 'the new leader to finish the deployment of v3' });
+    const reports = await Promise.all(loads.map((l) => l.stop()));
+    assert.equal(done.state, 'succeeded', `${done.state}: ${done.reason}`);
+    assert.ok(done.events.some((e) => e.type === 'deployment.resumed'), `the new leader did not resume the deployment from its stored steps: ${done.events.map((e) => e.type).join(' ')}`);
+    t.diagnostic(`dead host out of every table after ${droppedMs} ms; new leader ${view.leader}; requests: ${reports.map((r) => r.outcomes.length).join(' + ')}`);
+    // The serving capacity is whole again, on the hosts left.
+    const after = await untilView(survivors[0]!, (v) => Object.values(instancesByHost(v)).flat().filter((i) => i.id.includes('-v3-')).length === 3, 'three v3 instances on the survivors');
+    assert.deepEqual(Object.keys(instancesByHost(after)).sort(), survivors.map((h) => h.node).sort());
+    for (const [i, report] of reports.entries()) {
+      assert.equal(report.failed, 0, `${survivors[i]!.node}'s proxy: ${report.failed} of ${report.outcomes.length} failed\n${failures(report)}`);
+    }
+  });
+});
