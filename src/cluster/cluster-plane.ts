@@ -9,7 +9,7 @@ import { createAdminServer, listenOn } from '../api/admin-server.js';
 import { TokenAuth } from '../api/auth.js';
 import type { ClusterDaemonView, DaemonView } from '../api/daemon-view.js';
 import { adminRoutes } from '../api/routes.js';
-import type { RoutingView, WorkerRoutingView } from '../api/wire.js';
+import type { RoutingView } from '../api/wire.js';
 import { Router, type RouteHandler } from '../api/router.js';
 import { CertificateManager } from '../certificates/certificate-manager.js';
 import { ConfigError, loadConfig, type ClusterConfig, type Config } from '../config/index.js';
@@ -209,28 +209,19 @@ export class ClusterPlane {
   }
 
   /** This host's proxies' own tables: the one in force (the oldest any proxy has) and each worker's. */
-  async routing(): Promise<RoutingView> {
-    const workers = await this.fleet.describe();
-    const oldest = workers.reduce<WorkerRoutingView | null>((min, w) => (min === null || w.version < min.version ? w : min), null);
-    return { version: oldest?.version ?? 0, services: oldest?.services ?? {}, workers };
+  routing(): Promise<RoutingView> {
+    return this.fleet.routing();
   }
+
 
   daemon(): DaemonView {
     const { start } = this.options;
-    const now = Date.now();
-    const uptime = (since: number) => Math.max(0, Math.round((now - since) / 1000));
-    const workers = this.fleet.list();
     return {
       version: start.version,
       generation: start.generation,
       state: this.store.path,
-      tableVersion: workers.length === 0 ? 0 : Math.min(...workers.map((w) => w.tableVersion)),
       upgrade: null,
-      processes: [
-        { role: 'keeper', pid: start.keeperPid, uptimeSeconds: uptime(start.keeperStartedAt) },
-        { role: 'controller', pid: process.pid, uptimeSeconds: Math.round(process.uptime()), tableVersion: this.fleet.tableVersion },
-        ...workers.map((w) => ({ role: 'proxy' as const, index: w.index, pid: w.pid, uptimeSeconds: uptime(w.startedAt), tableVersion: w.tableVersion })),
-      ],
+      ...this.fleet.processes({ pid: start.keeperPid, startedAt: start.keeperStartedAt }),
       cluster: this.clusterView(),
     };
   }

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { createAdminServer, listenOn } from '../../api/admin-server.js';
 import { TokenAuth } from '../../api/auth.js';
 import type { DaemonView } from '../../api/daemon-view.js';
-import type { RoutingView, WorkerRoutingView } from '../../api/wire.js';
+import type { RoutingView } from '../../api/wire.js';
 import { adminRoutes } from '../../api/routes.js';
 import { ConfigError, loadConfig, type Config } from '../../config/index.js';
 import { Controller } from '../../deploy/controller.js';
@@ -185,29 +185,20 @@ export class ControlPlane {
   }
 
   /** The proxies' own tables: the one in force (the oldest any proxy has) and each worker's. */
-  async routing(): Promise<RoutingView> {
-    const workers = await this.fleet.describe();
-    const oldest = workers.reduce<WorkerRoutingView | null>((min, w) => (min === null || w.version < min.version ? w : min), null);
-    return { version: oldest?.version ?? 0, services: oldest?.services ?? {}, workers };
+  routing(): Promise<RoutingView> {
+    return this.fleet.routing();
   }
+
 
   /** This daemon and its processes, for `GET /api/v1/daemon`. */
   daemon(): DaemonView {
     const { start } = this.options;
-    const now = Date.now();
-    const uptime = (since: number) => Math.max(0, Math.round((now - since) / 1000));
-    const workers = this.fleet.list();
     return {
       version: start.version,
       generation: start.generation,
       state: this.config.state,
-      tableVersion: workers.length === 0 ? 0 : Math.min(...workers.map((w) => w.tableVersion)),
       upgrade: this.upgradeStatus,
-      processes: [
-        { role: 'keeper', pid: start.keeperPid, uptimeSeconds: uptime(start.keeperStartedAt) },
-        { role: 'controller', pid: process.pid, uptimeSeconds: Math.round(process.uptime()), tableVersion: this.fleet.tableVersion },
-        ...workers.map((w) => ({ role: 'proxy' as const, index: w.index, pid: w.pid, uptimeSeconds: uptime(w.startedAt), tableVersion: w.tableVersion })),
-      ],
+      ...this.fleet.processes({ pid: start.keeperPid, startedAt: start.keeperStartedAt }),
     };
   }
 

@@ -1,7 +1,8 @@
 // The data plane as the controller process sees it: the proxy workers behind the keeper. A table is in
 // force once every worker acknowledged it (or a newer one); a drain ends once every worker reported its
 // share; a worker that does not answer in time is replaced (invariant 10).
-import type { WorkerRoutingView } from '../../api/wire.js';
+import type { DaemonView } from '../../api/daemon-view.js';
+import type { RoutingView, WorkerRoutingView } from '../../api/wire.js';
 import type { DataPlane, EndpointReport } from '../../proxy/data-plane.js';
 import type { DrainReport } from '../../proxy/drain.js';
 import type { TableSpec } from '../../proxy/routing-table.js';
@@ -103,6 +104,28 @@ export class WorkerFleet implements DataPlane {
   /** The workers as they are now, each with the newest table it acknowledged. */
   list(): WorkerInfo[] {
     return [...this.workers.values()].map((w) => ({ ...w.info, tableVersion: w.acked }));
+  }
+
+  /** The proxies' own tables: the one in force (the oldest any proxy has) and each worker's. */
+  async routing(): Promise<RoutingView> {
+    const workers = await this.describe();
+    const oldest = workers.reduce<WorkerRoutingView | null>((min, w) => (min === null || w.version < min.version ? w : min), null);
+    return { version: oldest?.version ?? 0, services: oldest?.services ?? {}, workers };
+  }
+
+  /** The daemon's processes (the keeper, this controller, the proxies) and the table in force everywhere. */
+  processes(keeper: { pid: number; startedAt: number }): Pick<DaemonView, 'tableVersion' | 'processes'> {
+    const now = Date.now();
+    const uptime = (since: number) => Math.max(0, Math.round((now - since) / 1000));
+    const workers = this.list();
+    return {
+      tableVersion: workers.length === 0 ? 0 : Math.min(...workers.map((w) => w.tableVersion)),
+      processes: [
+        { role: 'keeper', pid: keeper.pid, uptimeSeconds: uptime(keeper.startedAt) },
+        { role: 'controller', pid: process.pid, uptimeSeconds: Math.round(process.uptime()), tableVersion: this.tableVersion },
+        ...workers.map((w) => ({ role: 'proxy' as const, index: w.index, pid: w.pid, uptimeSeconds: uptime(w.startedAt), tableVersion: w.tableVersion })),
+      ],
+    };
   }
 
   /** The keeper says which workers run now. */
