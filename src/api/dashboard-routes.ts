@@ -1,6 +1,7 @@
 // What the dashboard adds to the admin API: the page itself (`GET /`, `/assets/*`, served without a
 // token because they hold no data) and the per-second series its charts draw
 // (`GET /api/v1/services/:name/timeseries`).
+import { NAME_PATTERN } from '../config/schema.js';
 import type { Controller } from '../deploy/controller.js';
 import { DeployError } from '../deploy/errors.js';
 import { releaseNames } from '../deploy/routing.js';
@@ -25,7 +26,6 @@ declare module './routes.js' {
   }
 }
 
-const SERVICE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 /**
  * Adds the dashboard's page and API routes to the admin router.
@@ -84,7 +84,7 @@ function labeller(controller: Controller, service: string): (name: string) => Re
 }
 
 function serviceOrThrow(controller: Controller, service: string): void {
-  if (!SERVICE_NAME.test(service)) throw notFound(`service ${JSON.stringify(service)}`);
+  if (!NAME_PATTERN.test(service)) throw notFound(`service ${JSON.stringify(service)}`);
   try {
     controller.serviceConfig(service);
   } catch (err) {

@@ -2,6 +2,7 @@
 // field?}}. The API only calls the controller and the store; it holds no state of its own.
 import type { Registry } from 'prom-client';
 import type { CertificateView } from '../certificates/certificate-manager.js';
+import { NAME_PATTERN } from '../config/schema.js';
 import type { Controller } from '../deploy/controller.js';
 import { DeployError } from '../deploy/errors.js';
 import { readInstanceLogs } from '../runtime/instance-logs.js';
@@ -24,7 +25,6 @@ export interface AdminActions {
   routing(): Promise<RoutingView>;
 }
 
-const SERVICE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 export function adminRoutes(actions: AdminActions, metrics: Registry): Router {
   const { controller } = actions;
@@ -33,7 +33,7 @@ export function adminRoutes(actions: AdminActions, metrics: Registry): Router {
   /** Wraps a handler so controller errors become API errors with their status and field. */
   const api = (handler: RouteHandler): RouteHandler => async (ctx) => {
     const name = ctx.params.name;
-    if (name !== undefined && !SERVICE_NAME.test(name)) throw notFound(`service ${JSON.stringify(name)}`);
+    if (name !== undefined && !NAME_PATTERN.test(name)) throw notFound(`service ${JSON.stringify(name)}`);
     try {
       const answer = await handler(ctx);
       // A command is answered once what it wrote is durable (in a cluster: committed by etcd).

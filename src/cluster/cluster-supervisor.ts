@@ -75,11 +75,6 @@ export class ClusterSupervisor {
     return this.#live.get(id);
   }
 
-  /** The host an instance runs on. */
-  nodeOf(instance: Instance): string | null {
-    return this.#nodes.get(instance.id) ?? null;
-  }
-
   onCrash(listener: (instance: Instance, output: string[]) => void): () => void {
     this.#crashListeners.push(listener);
     return () => {
@@ -226,7 +221,7 @@ export class ClusterSupervisor {
 
   #observe(changes: ViewChange[]): void {
     for (const change of changes) {
-      if (change.kind === 'instance') this.#check(change.id!);
+      if (change.kind === 'instance') this.#check(change.id);
       else if (change.kind === 'status') {
         for (const [id, node] of this.#nodes) if (node === change.node) this.#check(id);
         if (!this.deps.view.isLive(change.node)) this.#lose(change.node);

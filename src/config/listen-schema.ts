@@ -3,7 +3,9 @@
 import { z } from 'zod';
 import { addressTypeError, hostPattern, hostPort, nonEmpty } from './fields.js';
 
-export const LETS_ENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
+/** A year: what browsers and the HSTS preload list expect. */
+const HSTS_MAX_AGE_S = 31_536_000;
+const LETS_ENCRYPT_DIRECTORY = 'https://acme-v02.api.letsencrypt.org/directory';
 
 const certificateFiles = z
   .strictObject({
@@ -53,12 +55,12 @@ const hstsSchema = z
   .union([
     z.literal(true),
     z.strictObject({
-      maxAge: z.int().min(0).default(31_536_000).describe('Seconds browsers remember to use https only'),
+      maxAge: z.int().min(0).default(HSTS_MAX_AGE_S).describe('Seconds browsers remember to use https only'),
       includeSubDomains: z.boolean().default(false),
       preload: z.boolean().default(false),
     }),
   ])
-  .transform((hsts) => (hsts === true ? { maxAge: 31_536_000, includeSubDomains: false, preload: false } : hsts))
+  .transform((hsts) => (hsts === true ? { maxAge: HSTS_MAX_AGE_S, includeSubDomains: false, preload: false } : hsts))
   .describe('Strict-Transport-Security on responses of a TLS listener: true or { maxAge, includeSubDomains, preload }');
 
 const listenerMapping = z

@@ -92,12 +92,16 @@ const adminSchema = z
   .prefault({})
   .describe('The admin API, dashboard and metrics');
 
-const serviceName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {
-    error: (issue) =>
-      `${JSON.stringify(issue.input)} is not a valid service name: use lowercase letters, digits and -, at most 63 long`,
+/** A service (or host) name: also what the admin API accepts in a path before it looks anything up. */
+export const NAME_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+function serviceNameLike(what: string) {
+  return z.string().regex(NAME_PATTERN, {
+    error: (issue) => `${JSON.stringify(issue.input)} is not a valid ${what} name: use lowercase letters, digits and -, at most 63 long`,
   });
+}
+
+const serviceName = serviceNameLike('service');
 
 const etcdUrl = z
   .string()
@@ -118,11 +122,6 @@ const clusterSchema = z
   .optional()
   .describe('Run as one host of several sharing desired state in etcd (absent: one host, SQLite)');
 
-function serviceNameLike(what: string) {
-  return z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, {
-    error: (issue) => `${JSON.stringify(issue.input)} is not a valid ${what} name: use lowercase letters, digits and -, at most 63 long`,
-  });
-}
 
 export const configSchema = z
   .strictObject({

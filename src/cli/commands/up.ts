@@ -1,13 +1,13 @@
 // `switchyard up`: run the daemon in the foreground until SIGTERM/SIGINT; SIGHUP reloads the config,
 // SIGUSR2 upgrades it. This process becomes the keeper; the controller and the proxy workers are its
 // children. Its log (and theirs) is human lines on a terminal and JSON lines otherwise (--log-format).
-import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import pino, { type Logger } from 'pino';
 import { Keeper } from '../../daemon/keeper/keeper.js';
 import { chooseLogFormat, humanLogStream } from '../log-format.js';
 import { terminal } from '../render/style.js';
+import { SWITCHYARD_VERSION } from '../../version.js';
 
 interface UpOptions {
   config: string;
@@ -24,12 +24,6 @@ export function upCommand(): Command {
     });
 }
 
-/** The installed switchyard's version, as package.json says. */
-export function switchyardVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 /** A stream for one process's JSON log lines, in the format the operator reads best (null: as they are). */
 export function logSink(chosen: string | undefined): (() => Writable) | null {
   if (chooseLogFormat(chosen, process.stderr) === 'json') return null;
@@ -39,7 +33,7 @@ export function logSink(chosen: string | undefined): (() => Writable) | null {
 export async function up(configFile: string, logFormat?: string): Promise<void> {
   const sink = logSink(logFormat);
   const log: Logger = sink === null ? pino({ base: null }, pino.destination(2)) : pino({ base: null }, sink());
-  const keeper = await Keeper.start({ configFile, log, version: switchyardVersion(), childLog: sink });
+  const keeper = await Keeper.start({ configFile, log, version: SWITCHYARD_VERSION, childLog: sink });
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {

@@ -14,7 +14,6 @@ export const TABLE_OF_FOLDER = {
 } as const;
 
 export type Folder = keyof typeof TABLE_OF_FOLDER;
-export type MirrorTable = (typeof TABLE_OF_FOLDER)[Folder];
 
 /** The election key (its create revision fences every leader write) and the hosts' observed state. */
 export const LEADER_KEY = 'leader';

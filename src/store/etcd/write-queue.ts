@@ -64,10 +64,6 @@ export class WriteQueue {
     this.#fencedWhy = null;
   }
 
-  get fence(): Fence | null {
-    return this.#fence;
-  }
-
   /** Why this writer may no longer write, or null while it may. */
   get fencedWhy(): string | null {
     return this.#fencedWhy;
