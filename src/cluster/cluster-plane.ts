@@ -1,22 +1,21 @@
 // The controller process of one cluster host: the host agent always (instances, reports, tables), and the
 // cluster's controller (deployments, API commands) while this host leads. Desired state is in etcd;
 // commands sent to a follower are forwarded to the leader. The single-host ControlPlane is untouched.
-import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { createAdminServer, listenOn } from '../api/admin-server.js';
-import { TokenAuth } from '../api/auth.js';
 import type { ClusterDaemonView, DaemonView } from '../api/daemon-view.js';
+import { ApiError } from '../api/api-error.js';
 import { adminRoutes } from '../api/routes.js';
 import type { RoutingView } from '../api/wire.js';
 import { Router, type RouteHandler } from '../api/router.js';
 import { CertificateManager } from '../certificates/certificate-manager.js';
 import { ConfigError, loadConfig, type ClusterConfig, type Config } from '../config/index.js';
 import { Controller } from '../deploy/controller.js';
+import { closeAdminApi, serveAdminApi } from '../daemon/controller/admin-api.js';
 import { WorkerFleet } from '../daemon/controller/worker-fleet.js';
 import { workerSettings, type ControlPlaneOptions } from '../daemon/controller/control-plane.js';
-import type { ToController, UpgradeAnswer } from '../daemon/ipc/messages.js';
+import type { ToController } from '../daemon/ipc/messages.js';
 import { logEvent } from '../daemon/event-log.js';
 import { StartError } from '../daemon/start-error.js';
 import { createMetricsRegistry } from '../metrics/prometheus.js';
@@ -37,6 +36,8 @@ interface Leadership {
   controller: Controller;
   supervisor: ClusterSupervisor;
   routes: Router;
+  /** Commands are taken once the deployments are taken over and the stable releases run (as on one host). */
+  serving: boolean;
 }
 
 export class ClusterPlane {
@@ -44,8 +45,6 @@ export class ClusterPlane {
   #admin: Server | null = null;
   #registry: Registry | null = null;
   #stopped: Promise<void> | null = null;
-  readonly #upgradeAnswers = new Map<number, (answer: UpgradeAnswer) => void>();
-  #nextUpgrade = 1;
   #term = 0;
 
   private constructor(
@@ -122,15 +121,8 @@ export class ClusterPlane {
   }
 
   handle(message: ToController): void {
+    if (this.fleet.onKeeperMessage(message)) return;
     switch (message.t) {
-      case 'fleet':
-        return this.fleet.setWorkers(message.workers);
-      case 'ack':
-        return this.fleet.onAck(message.worker, message.version);
-      case 'drained':
-        return this.fleet.onDrained(message.worker, message.id, message.report);
-      case 'described':
-        return this.fleet.onDescribed(message.worker, message.id, message.table);
       case 'observations':
         return this.agent.onObservations(message);
       case 'shutdown':
@@ -141,9 +133,6 @@ export class ClusterPlane {
         this.log.info('another generation takes over; this controller leaves');
         return process.exit(0);
       case 'upgrade-answer':
-        this.#upgradeAnswers.get(message.id)?.(message);
-        this.#upgradeAnswers.delete(message.id);
-        return;
       case 'upgrade-status':
       case 'start':
         return;
@@ -161,14 +150,18 @@ export class ClusterPlane {
       const supervisor = new ClusterSupervisor({ store: this.store, view: this.view, drain: (id, ms) => dataPlane.drain(id, ms), log: this.log });
       const controller = new Controller(this.config, { store: this.store, health: supervisor, metrics: this.metrics, supervisor, dataPlane, log: this.log });
       const routes = adminRoutes(this.#actions(controller), this.#registry!);
-      this.#leadership = { controller, supervisor, routes };
+      const leadership: Leadership = { controller, supervisor, routes, serving: false };
+      this.#leadership = leadership;
       this.log.info({ node: this.cluster.node, fence: fence.createRevision }, 'this host leads the cluster');
       this.store.addEvent({ type: 'cluster.leader', message: `${this.cluster.node} leads the cluster (term ${fence.createRevision})` });
       for (const name of controller.serviceNames()) this.store.ensureService(name);
       await controller.recover();
       await Promise.all(controller.serviceNames().map((name) => controller.startStable(name)));
+      leadership.serving = term === this.#term;
     } catch (err) {
-      if (term === this.#term) this.log.error({ err }, 'taking the lead failed; standing down');
+      // A term already over (deposed while taking the lead) is not this term's failure to act on.
+      if (term !== this.#term) return;
+      this.log.error({ err }, 'taking the lead failed; standing down');
       this.election.stop().then(() => this.election.start()).catch(() => {});
     }
   }
@@ -182,14 +175,6 @@ export class ClusterPlane {
     leadership?.controller.standDown();
     leadership?.supervisor.close();
     this.log.warn({ why }, 'this host no longer leads the cluster');
-  }
-
-  upgrade(): Promise<UpgradeAnswer> {
-    const id = this.#nextUpgrade++;
-    return new Promise((resolve) => {
-      this.#upgradeAnswers.set(id, resolve);
-      this.options.send({ t: 'upgrade', id });
-    });
   }
 
   reload(): { ok: boolean; problems?: string } {
@@ -250,9 +235,7 @@ export class ClusterPlane {
     this.#stopped ??= (async () => {
       await this.election.stop();
       this.certificates.stop();
-      const adminClosed = new Promise<void>((resolve) => (this.#admin ? this.#admin.close(() => resolve()) : resolve()));
-      this.#admin?.closeAllConnections();
-      await adminClosed;
+      await closeAdminApi(this.#admin);
       // The other hosts drop this one's instances as soon as its reports go; give them a moment to.
       const left = Date.now();
       await this.agent.leave(async () => {
@@ -293,6 +276,10 @@ export class ClusterPlane {
     this.#registry = registry;
     const follower = new Router();
     const forward: RouteHandler = async ({ req, res, body }) => {
+      // This host leads but is still taking over (or a forwarded command came back): passing it on would loop.
+      if (this.view.leader === this.cluster.node || req.headers['x-switchyard-forwarded'] !== undefined) {
+        throw new ApiError(503, 'no_leader', 'the leader is still taking over the deployments; try again in a few seconds');
+      }
       await forwardToLeader(req, res, body, this.#leaderUrl());
       return undefined;
     };
@@ -306,10 +293,8 @@ export class ClusterPlane {
     follower.add('GET', '/api/v1/daemon', () => ({ status: 200, body: this.daemon() }));
     follower.add('GET', '/api/v1/cluster', () => ({ status: 200, body: this.clusterView() }));
     follower.add('GET', '/api/v1/routing', async () => ({ status: 200, body: await this.routing() }));
-    const routes = new SwitchingRouter(() => this.#leadership?.routes ?? null, follower, forward);
-    const admin = createAdminServer({ router: routes, auth: new TokenAuth(readToken(this.config)), onError: (err) => this.log.error({ err }, 'admin API error') });
-    await listenOn(admin, { fd: this.options.start.admin.fd });
-    this.#admin = admin;
+    const routes = new SwitchingRouter(() => (this.#leadership?.serving === true ? this.#leadership.routes : null), follower, forward);
+    this.#admin = await serveAdminApi(this.config, routes, this.options.start.admin.fd, this.log);
     this.log.info({ node: this.cluster.node, etcd: this.cluster.etcd, admin: `${this.options.start.admin.address}:${this.options.start.admin.port}` }, 'switchyard is up (cluster mode)');
   }
 }
@@ -335,14 +320,4 @@ class SwitchingRouter extends Router {
     if (!('allowed' in local)) return local;
     return { handler: this.forward, params: {} };
   }
-}
-
-function readToken(config: Config): string | null {
-  if (config.admin.token !== undefined) return config.admin.token;
-  if (config.admin.tokenFile !== undefined) {
-    const token = readFileSync(config.admin.tokenFile, 'utf8').trim();
-    if (token.length < 16) throw new StartError(`${config.admin.tokenFile}: the admin token must be at least 16 characters`);
-    return token;
-  }
-  return null;
 }

@@ -26,7 +26,6 @@ export interface HostStatus {
   adminUrl: string;
   /** The desired-state revision the table every proxy here acknowledged was built from. */
   revision: number;
-  tableVersion: number;
   /** In flight per endpoint, summed over this host's proxies: [id, in flight, ejected until (epoch ms)]. */
   endpoints: [string, number, number][];
   /** Instances this host's proxies drained (out of their tables, nothing left in flight): [id, finished, cut]. */
@@ -47,7 +46,11 @@ export interface HostView {
   instances: Map<string, ObservedInstance>;
 }
 
-export type ViewChange = { kind: 'status' | 'instance'; node: string; id?: string } | { kind: 'leader' };
+export type ViewChange =
+  /** `liveness`: the host came or went (its lease), not only a new report from a live host. */
+  | { kind: 'status'; node: string; liveness: boolean }
+  | { kind: 'instance'; node: string; id: string }
+  | { kind: 'leader' };
 
 export const hostKey = {
   status: (node: string) => `${HOSTS_FOLDER}/${node}/status`,
@@ -104,8 +107,9 @@ export class ClusterView implements FeedListener {
       const host = this.#host(node);
       const value: unknown = entry.value === null ? null : JSON.parse(entry.value);
       if (parts[2] === 'status' && parts.length === 3) {
+        const wasLive = host.status !== null;
         host.status = value as HostStatus | null;
-        changes.push({ kind: 'status', node });
+        changes.push({ kind: 'status', node, liveness: wasLive !== (host.status !== null) });
       } else if (parts[2] === 'instances' && parts.length === 4) {
         if (value === null) host.instances.delete(parts[3]!);
         else host.instances.set(parts[3]!, value as ObservedInstance);

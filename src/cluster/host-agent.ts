@@ -44,6 +44,11 @@ export class HostAgent {
   readonly #starting = new Set<string>();
   readonly #stopping = new Set<string>();
   #revision = 0;
+  /**
+   * The revision of the newest desired state heard (hosts' own reports move the store's revision too, but
+   * change no table): what a table compiled now is built from.
+   */
+  #desired = 0;
   #compiling = false;
   #again = false;
   #pending: ObservationBatch[] = [];
@@ -62,8 +67,16 @@ export class HostAgent {
     const drain = () => Promise.resolve({ finished: 0, cut: 0, durationMs: 0 });
     this.supervisor = new Supervisor({ store: this.#recorder, health: this.health, drain, stateDir: deps.stateDir, log: deps.log, instanceHost: deps.address });
     this.health.onChange((instance) => this.#recorder.report(instance.id));
-    deps.store.onTablesChanged(() => this.#changed());
-    deps.view.onChange(() => this.#tableChanged());
+    deps.store.onTablesChanged((revision) => {
+      this.#desired = Math.max(this.#desired, revision);
+      this.#changed();
+    });
+    // The table depends on where instances are, their health and which hosts are live; a live host's new
+    // status report (its in-flight counts, its revision) changes none of that, and republishing on it would
+    // loop: every publish writes this host's status, which every host (this one too) hears again.
+    deps.view.onChange((changes) => {
+      if (changes.some((c) => c.kind === 'instance' || (c.kind === 'status' && c.liveness))) this.#tableChanged();
+    });
     deps.view.onMetrics((node, metrics) => {
       // A re-list replays the newest report of each host: count each report once.
       const seen = this.#seen.get(node);
@@ -75,6 +88,7 @@ export class HostAgent {
 
   /** Adopts what this host ran before, matches desired state, publishes the first table, then reports every second. */
   async start(): Promise<void> {
+    this.#desired = Math.max(this.#desired, this.deps.store.revision);
     this.#adopt();
     this.#reconcile();
     await this.#publish();
@@ -186,7 +200,7 @@ export class HostAgent {
     try {
       do {
         this.#again = false;
-        const revision = this.deps.store.revision;
+        const revision = this.#desired;
         const spec = compileHostTable(this.deps.config(), this.deps.store, this.deps.view, this.deps.node, this.deps.config().cluster?.preferLocal ?? false);
         await this.deps.fleet.publish(spec);
         this.#table = spec;
@@ -242,7 +256,7 @@ export class HostAgent {
     }
     const drained: NonNullable<HostStatus['drained']> = [];
     for (const [id, report] of this.#drains) if (report !== null) drained.push([id, report.finished, report.cut]);
-    const status: HostStatus = { node, adminUrl, revision: this.#revision, tableVersion: fleet.tableVersion, endpoints, drained, startedAt: this.#startedAt };
+    const status: HostStatus = { node, adminUrl, revision: this.#revision, endpoints, drained, startedAt: this.#startedAt };
     this.deps.lease.set(hostKey.status(node), JSON.stringify(status));
   }
 }

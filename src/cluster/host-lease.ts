@@ -28,19 +28,11 @@ export class HostLease {
 
   /** Sets a key (relative to the prefix) to a value under the lease; null deletes it. */
   set(key: string, value: string | null): void {
-    if (this.#closed) return;
+    if (this.#closed || (this.#values.get(key) ?? null) === value) return;
     if (value === null) this.#values.delete(key);
     else this.#values.set(key, value);
     this.#dirty.add(key);
     void this.#write();
-  }
-
-  /** Resolves once every value set so far is in etcd. */
-  async settled(): Promise<void> {
-    while (this.#dirty.size > 0 || this.#writing) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-      if (this.#closed) return;
-    }
   }
 
   /** Revokes the lease: every key of this host is gone at once (a clean leave). */

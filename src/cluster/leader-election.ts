@@ -40,12 +40,9 @@ export class LeaderElection {
     return this.#fence !== null;
   }
 
-  get fence(): Fence | null {
-    return this.#fence;
-  }
-
   /** Campaigns now and whenever the key is free; renews while leading. */
   start(): void {
+    this.#stopped = false;
     this.#timer = setInterval(() => void this.#tick(), CHECK_MS);
     void this.#tick();
   }

@@ -1,11 +1,8 @@
 // The controller process's parts, wired: store, health checks, supervisor, controller, metrics merged
 // from every proxy worker, and the admin API on the socket the keeper handed down. It serves no client
 // traffic; it reaches the proxies only through the WorkerFleet (tables out, reports in).
-import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
-import { createAdminServer, listenOn } from '../../api/admin-server.js';
-import { TokenAuth } from '../../api/auth.js';
 import type { DaemonView } from '../../api/daemon-view.js';
 import type { RoutingView } from '../../api/wire.js';
 import { adminRoutes } from '../../api/routes.js';
@@ -28,6 +25,7 @@ import { logEvent } from '../event-log.js';
 import { listenSpecs } from '../listen-specs.js';
 import { reloadMessage, reloadSummary } from '../reload-summary.js';
 import { StartError } from '../start-error.js';
+import { closeAdminApi, serveAdminApi } from './admin-api.js';
 import { WorkerFleet } from './worker-fleet.js';
 
 export interface ReloadResult {
@@ -126,15 +124,8 @@ export class ControlPlane {
 
   /** A message from the keeper: the worker set, or a worker's report. */
   handle(message: ToController): void {
+    if (this.fleet.onKeeperMessage(message)) return;
     switch (message.t) {
-      case 'fleet':
-        return this.fleet.setWorkers(message.workers);
-      case 'ack':
-        return this.fleet.onAck(message.worker, message.version);
-      case 'drained':
-        return this.fleet.onDrained(message.worker, message.id, message.report);
-      case 'described':
-        return this.fleet.onDescribed(message.worker, message.id, message.table);
       case 'observations':
         this.fleet.onObservations(message);
         this.metrics.merge(message.batch);
@@ -233,10 +224,7 @@ export class ControlPlane {
         this.loop.monitor.stop();
       }
       this.certificates.stop();
-      // Event streams (dashboards, `deploy` following along) never end by themselves: cut them now.
-      const adminClosed = new Promise<void>((resolve) => (this.admin ? this.admin.close(() => resolve()) : resolve()));
-      this.admin?.closeAllConnections();
-      await adminClosed;
+      await closeAdminApi(this.admin);
       await this.controller.shutdown();
       await this.health.close();
       this.store.close();
@@ -291,15 +279,7 @@ export class ControlPlane {
     this.pruneTimer.unref();
     const monitor = new LoopMonitor('controller');
     this.loop = { monitor, timer: setInterval(() => this.metrics.addLoop(monitor.take()), 1000).unref() };
-    const admin = createAdminServer({
-      router: adminRoutes(this, registry),
-      auth: new TokenAuth(readToken(config)),
-      onError: (err) => this.log.error({ err }, 'admin API error'),
-      onAuthFailure: (address, path, blocked) =>
-        this.log.warn({ address, path, blocked }, blocked ? 'admin API: too many wrong tokens; address blocked for a minute' : 'admin API: missing or wrong token'),
-    });
-    await listenOn(admin, { fd: start.admin.fd });
-    this.admin = admin;
+    this.admin = await serveAdminApi(config, adminRoutes(this, registry), start.admin.fd, this.log);
     this.log.info(
       {
         proxy: start.listeners.map((l) => `${l.address}:${l.port}`),
@@ -313,14 +293,4 @@ export class ControlPlane {
       'switchyard is up',
     );
   }
-}
-
-function readToken(config: Config): string | null {
-  if (config.admin.token !== undefined) return config.admin.token;
-  if (config.admin.tokenFile !== undefined) {
-    const token = readFileSync(config.admin.tokenFile, 'utf8').trim();
-    if (token.length < 16) throw new StartError(`${config.admin.tokenFile}: the admin token must be at least 16 characters`);
-    return token;
-  }
-  return null;
 }

@@ -6,7 +6,7 @@ import type { RoutingView, WorkerRoutingView } from '../../api/wire.js';
 import type { DataPlane, EndpointReport } from '../../proxy/data-plane.js';
 import type { DrainReport } from '../../proxy/drain.js';
 import type { TableSpec } from '../../proxy/routing-table.js';
-import type { EndpointState, FromController, ObservationsMessage, WorkerInfo, WorkerSettings } from '../ipc/messages.js';
+import type { EndpointState, FromController, ObservationsMessage, ToController, WorkerInfo, WorkerSettings } from '../ipc/messages.js';
 
 /** How long a worker may take to acknowledge a table before it is replaced. */
 export const ACK_TIMEOUT_MS = 5000;
@@ -126,6 +126,26 @@ export class WorkerFleet implements DataPlane {
         ...workers.map((w) => ({ role: 'proxy' as const, index: w.index, pid: w.pid, uptimeSeconds: uptime(w.startedAt), tableVersion: w.tableVersion })),
       ],
     };
+  }
+
+  /** Takes the keeper's messages about the workers (who runs, acknowledgements, drains, tables); false for any other. */
+  onKeeperMessage(message: ToController): boolean {
+    switch (message.t) {
+      case 'fleet':
+        this.setWorkers(message.workers);
+        return true;
+      case 'ack':
+        this.onAck(message.worker, message.version);
+        return true;
+      case 'drained':
+        this.onDrained(message.worker, message.id, message.report);
+        return true;
+      case 'described':
+        this.onDescribed(message.worker, message.id, message.table);
+        return true;
+      default:
+        return false;
+    }
   }
 
   /** The keeper says which workers run now. */

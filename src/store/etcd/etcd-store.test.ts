@@ -148,6 +148,8 @@ describe('EtcdStore', { skip: ETCD_INSTALLED ? false : NO_ETCD }, () => {
     assert.equal(store.refusedWrites, 1);
     const observer = await open(prefix, 'h3');
     assert.equal(observer.scaledInstances('web'), null, 'the fenced write landed');
+    // The deposed store's own mirror took the write before etcd refused it; it must not keep it.
+    await waitFor(() => store.scaledInstances('web') === null, { timeout: 10_000, message: "the deposed store's mirror to drop the refused write" });
   });
 
   it('re-lists when the history its watch needs to resume was compacted, and misses nothing', async () => {

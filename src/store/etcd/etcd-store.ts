@@ -60,7 +60,12 @@ export class EtcdStore implements Store {
     this.path = `etcd ${options.endpoints.join(',')} ${this.prefix}`;
     this.client = createEtcdClient(options);
     this.#mirror = new Mirror(this.path);
-    this.#queue = new WriteQueue(this.client, this.prefix, { path: this.path, onRetry: (err) => options.onError?.(err, 'write (retrying)') });
+    this.#queue = new WriteQueue(this.client, this.prefix, {
+      path: this.path,
+      onRetry: (err) => options.onError?.(err, 'write (retrying)'),
+      // The mirror took the dropped writes before etcd had them: list again, so nothing reads what never landed.
+      onFenced: () => void this.feed.relist('deposed').catch((err: unknown) => options.onError?.(err, 'list after deposed')),
+    });
     this.#others.push(...(options.others ?? []));
     this.#hostEvents = new WriteQueue(this.client, this.prefix, { path: this.path, onRetry: (err) => options.onError?.(err, 'host event (retrying)') });
     this.feed = new PrefixFeed(this.client, this.prefix, { reset: (e, r) => this.#reset(e, r), changes: (e, r) => this.#changes(e, r) }, { probeMs: options.probeMs, onError: options.onError });
@@ -85,11 +90,6 @@ export class EtcdStore implements Store {
   /** The etcd revision the mirror holds everything up to (what a proxy's table is built from). */
   get revision(): number {
     return this.feed.revision;
-  }
-
-  /** Hears every key under the prefix that is not desired state (hosts' reports, the leader key). */
-  watchOthers(listener: FeedListener): void {
-    this.#others.push(listener);
   }
 
   /** Hears that desired state changed (after the mirror has it), with the revision it is now at. */

@@ -26,7 +26,7 @@ export interface FeedOptions {
   onError?: (err: unknown, during: string) => void;
 }
 
-export type RelistReason = 'start' | 'compacted' | 'stalled' | 'revision-went-back' | 'watch-error' | 'catch-up';
+export type RelistReason = 'start' | 'compacted' | 'stalled' | 'revision-went-back' | 'watch-error' | 'catch-up' | 'deposed';
 
 export class PrefixFeed {
   #revision = 0;
