@@ -25,6 +25,10 @@ import type { Step } from './steps.js';
 import { refusePastWindow } from './rollback-window.js';
 import { plan } from './strategies/index.js';
 
+/** An instance of a service removed from the config gets the config's defaults: drain 30 s, then SIGTERM, SIGKILL after 10 s. */
+const REMOVED_DRAIN_MS = 30_000;
+const REMOVED_STOP_MS = 10_000;
+
 interface Standby {
   release: ReleaseRow;
   timer: NodeJS.Timeout;
@@ -51,14 +55,19 @@ export class Controller {
   private published: TableSpec = { services: [] };
   /** Rollbacks that are one swap back to a standby fleet (the API answers once that swap is in force). */
   private readonly instantRollbacks = new Set<number>();
+  /** Set by recover() once every service's split is back: no table is published before. */
+  private splitsRestored = false;
 
   constructor(
     private config: Config,
     private readonly deps: ControllerDeps,
   ) {
     this.hooks = new HookRunner(deps.store, deps.log);
-    // Health travels in the table: every change is a new table.
-    deps.health.onChange(() => void this.applyTable());
+    // Health travels in the table: every change is a new table, once recovery restored the splits (before
+    // that, a table would route nothing).
+    deps.health.onChange(() => {
+      if (this.splitsRestored) void this.applyTable();
+    });
   }
 
   get store(): Store {
@@ -281,11 +290,12 @@ export class Controller {
   async startStable(service: string): Promise<void> {
     const config = this.serviceConfig(service);
     const { store, supervisor } = this.deps;
+    // A first deployment taken over from the last controller may make a release stable: wait for it first.
+    if (store.stableRelease(service) === undefined) await this.runs.get(service)?.finished;
     const stable = store.stableRelease(service);
     if (stable === undefined) {
       const spec: ReleaseSpec = config.targets !== undefined ? { kind: 'static', targets: config.targets } : releaseSpecFor(config, { version: config.run!.version, env: {} });
       const release = store.createRelease(service, config.run?.version ?? 'static', spec);
-      await this.runs.get(service)?.finished;
       const row = this.begin(service, release, 'rolling', 'deploy', true, [
         { kind: 'start', release: 'target', count: instanceCount(config, spec, undefined) },
         { kind: 'route', rotation: { target: 'all', stable: 0 }, weights: { mode: 'instances' }, preview: false },
@@ -328,6 +338,7 @@ export class Controller {
     const rows = store.instances({ states: ['starting', 'ready', 'draining'] });
     const unrecorded = findInstanceProcesses(new Set(rows.filter((r) => r.pid === null).map((r) => r.id)));
     const draining: Instance[] = [];
+    const removed: { id: string; service: string; pid: number }[] = [];
     for (const row of rows) {
       const release = store.release(row.releaseId)!;
       const config = this.config.services[row.service];
@@ -339,20 +350,21 @@ export class Controller {
         store.addEvent({ service: row.service, instanceId: row.id, type: 'instance.adopted', message: `${row.id}: adopted (${row.state}${instance.pid === null ? '' : `, pid ${instance.pid}`})` });
         continue;
       }
-      let how = 'its process was gone';
-      if (pid !== null && isOurInstanceProcess(pid, row.id)) {
-        const { outcome } = await stopProcessGroup(pid, 'SIGTERM', 10_000);
-        how = `its service is no longer in the config; its process was ${outcome === 'killed' ? 'killed' : 'stopped'}`;
+      // A service no longer in the config: its process stops once the table without it is in force.
+      if (pid !== null && isOurInstanceProcess(pid, row.id)) removed.push({ id: row.id, service: row.service, pid });
+      else {
+        store.updateInstance(row.id, { state: 'stopped' });
+        store.addEvent({ service: row.service, instanceId: row.id, type: 'instance.stopped', message: `${row.id}: not adopted: its process was gone` });
       }
-      store.updateInstance(row.id, { state: 'stopped' });
-      store.addEvent({ service: row.service, instanceId: row.id, type: 'instance.stopped', message: `${row.id}: not adopted: ${how}` });
     }
     for (const service of this.serviceNames()) {
       const stored = store.routing(service);
       if (stored !== null) this.routings.set(service, restoreRouting(stored, (id) => supervisor.get(id)));
     }
+    this.splitsRestored = true;
     // The proxies keep serving the last table meanwhile; this one says the same from what was adopted.
     await this.applyTable();
+    for (const r of removed) void this.stopRemoved(r);
     for (const instance of draining) {
       const config = this.serviceConfig(instance.service);
       void supervisor.stop(instance, config).catch((err: unknown) => log.error({ err, instance: instance.id }, 'stopping a draining instance failed'));
@@ -364,6 +376,22 @@ export class Controller {
     }
     for (const deployment of store.activeDeployments()) this.takeOverDeployment(deployment);
     await this.stopStrays();
+  }
+
+  /**
+   * Stops an instance of a service the config no longer has, after the table without it is in force:
+   * drained first (invariant 2), with the default drain and stop times since its config is gone.
+   */
+  private async stopRemoved({ id, service, pid }: { id: string; service: string; pid: number }): Promise<void> {
+    const { store, dataPlane, log } = this.deps;
+    try {
+      await dataPlane.drain(id, REMOVED_DRAIN_MS);
+      const { outcome } = await stopProcessGroup(pid, 'SIGTERM', REMOVED_STOP_MS);
+      store.updateInstance(id, { state: 'stopped' });
+      store.addEvent({ service, instanceId: id, type: 'instance.stopped', message: `${id}: not adopted: its service is no longer in the config; its process was ${outcome === 'killed' ? 'killed' : 'stopped'}` });
+    } catch (err) {
+      log.error({ err, instance: id }, 'stopping an instance of a removed service failed');
+    }
   }
 
   /** Stops adopted instances nothing wants: not in rotation, not stable, not part of a deployment or standby. */
@@ -441,8 +469,9 @@ export class Controller {
       alsoWrite?.();
       store.setRouting(service, storedRouting(routing));
     });
-    this.routings.set(service, routing);
+    // In force for this controller only once durable: a health change meanwhile republishes the old split.
     await store.flush();
+    this.routings.set(service, routing);
     await this.applyTable();
   }
 
@@ -494,15 +523,20 @@ export class Controller {
       store.addEvent({ service, deploymentId, type: 'release.standby', message: `${release.version} stays up for ${Math.round(delayMs / 1000)} s: a rollback now is one table swap` });
     }
     const timer = setTimeout(() => {
-      this.standbys.delete(service);
-      store.setStandby(service, null);
+      // A newer deployment may have put another release on standby since: that one stays, and its own
+      // timer runs postDeploy for the stable release it leaves.
+      const current = this.standbys.get(service)?.timer === timer;
+      if (current) {
+        this.standbys.delete(service);
+        store.setStandby(service, null);
+      }
       const config = this.serviceConfig(service);
       const idle = supervisor.instances({ releaseId: release.id }).filter((i: Instance) => !this.routing(service).inRotation.has(i));
       void Promise.all(idle.map((i) => supervisor.stop(i, config)))
         .then(async () => {
           store.addEvent({ service, deploymentId, type: 'release.retired', message: `${release.version} stopped after its standby time` });
           const stable = store.stableRelease(service);
-          if (stable) await this.hooks.run(service, config, 'postDeploy', stable, release, deploymentId);
+          if (stable && current) await this.hooks.run(service, config, 'postDeploy', stable, release, deploymentId);
         })
         .catch((err: unknown) => log.error({ err, service }, 'retiring the standby release failed'));
     }, delayMs);

@@ -4,10 +4,12 @@
 // deployment over exactly where it was (still paused, the preview header still reaching the green fleet),
 // keeps the whole history, and finishes the deployment when promoted.
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { isRunning, Switchyard } from '../helpers/deploy-harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('a daemon killed during a deployment', () => {
   let sy: Switchyard;
@@ -76,5 +78,30 @@ describe('a daemon killed during a deployment', () => {
     assert.deepEqual(new Set(await sy.versions(6)), new Set(['v3']));
     const green = instancesBefore.filter((i) => i.version === 'v3');
     assert.ok(green.every((i) => isRunning(i.pid!)), 'v3 serves with the processes it had before the crash');
+  });
+});
+
+describe('a daemon restarted on a config without one of its services', () => {
+  let sy: Switchyard;
+  before(async () => {
+    sy = await Switchyard.start({ instances: 2 });
+  });
+  after(async () => sy?.close());
+
+  it('stops the removed service\'s instances (drained, after the table without them) and serves the one it keeps', async () => {
+    const removed = await sy.liveInstances();
+    assert.equal(removed.length, 2);
+    await sy.crash();
+    // The same app, now under the name `shop`: `web` is gone from the config.
+    const config = JSON.parse(await readFile(sy.configFile, 'utf8')) as { services: Record<string, unknown> };
+    config.services = { shop: config.services.web };
+    await writeFile(sy.configFile, `${JSON.stringify(config, null, 2)}\n`);
+    await sy.restart();
+
+    await waitFor(() => removed.every((i) => !isRunning(i.pid!)), { timeout: 30_000, message: "the removed service's processes to stop" });
+    const stopped = sy.events().filter((e) => e.type === 'instance.stopped' && /its service is no longer in the config/.test(e.message));
+    assert.deepEqual(stopped.map((e) => e.instanceId).sort(), removed.map((i) => i.id).sort());
+    // The service kept under its new name gets its first release and serves.
+    await waitFor(async () => (await sy.get('/')).status === 200, { timeout: 60_000, message: 'shop to serve' });
   });
 });

@@ -37,8 +37,12 @@ export class WorkerFleet implements DataPlane {
   private readonly workers = new Map<number, WorkerView>();
   private publishes: PendingPublish[] = [];
   private readonly drains = new Map<number, PendingDrain>();
-  private nextDrain = 1;
-  private nextDescribe = 1;
+  /**
+   * Request ids start at this controller's start time (in ms, times 1000): workers may still answer a
+   * controller that died, and such an answer must never settle a request of this one.
+   */
+  private nextDrain = Date.now() * 1000;
+  private nextDescribe = Date.now() * 1000;
   private readonly describing = new Map<number, (worker: number, table: WorkerRoutingView) => void>();
 
   constructor(
