@@ -5,11 +5,17 @@
 // once the old workers drained it too. These links carry that over the IPC channel between the keepers.
 import type { ChildProcess } from 'node:child_process';
 import type { DrainReport } from '../../proxy/drain.js';
-import type { DrainedMessage, DrainMessage, TableMessage } from '../ipc/messages.js';
+import type { AckMessage, DrainedMessage, DrainMessage, TableMessage } from '../ipc/messages.js';
 import type { FromPredecessor, FromSuccessor } from './generations.js';
 
 /** Beyond the drain's own deadline, how long a drain waits for the previous generation's answer. */
 const PREDECESSOR_GRACE_MS = 2000;
+/**
+ * How long a table's acknowledgements wait for the previous generation's: below the controller's
+ * ACK_TIMEOUT_MS, so a stuck old generation (it only drains, and exits soon) never gets this generation's
+ * own workers replaced. Drains stay held until it drained, so invariant 2 holds even then.
+ */
+const PREDECESSOR_ACK_WAIT_MS = 3000;
 
 /** The IPC channel to the previous generation's keeper: `process` in the new keeper. */
 export interface PredecessorChannel {
@@ -33,23 +39,61 @@ export class PredecessorLink {
   private readonly held = new Map<number, Held>();
   /** The previous generation's report for a drain none of this generation's workers had answered yet. */
   private readonly early = new Map<number, DrainReport>();
+  /** The newest table sent to the previous generation, and the newest all its workers acknowledged. */
+  private sentTable = 0;
+  private predecessorAcked = 0;
+  /** This generation's workers' acknowledgements, each held until the previous generation's (or a deadline). */
+  private readonly heldAcks: { message: AckMessage; timer: NodeJS.Timeout }[] = [];
 
   constructor(
     private readonly channel: PredecessorChannel,
     private readonly release: (message: DrainedMessage) => void,
+    private readonly releaseAck: (message: AckMessage) => void,
   ) {
     channel.on('message', (raw) => {
       const message = raw as FromPredecessor;
       if (message.t === 'drained') this.answered(message.id, message.report);
+      else if (message.t === 'acked') this.acked(message.version);
     });
     channel.once('disconnect', () => {
       for (const id of [...this.held.keys()]) this.answered(id, null);
       this.early.clear();
+      this.acked(Number.MAX_SAFE_INTEGER);
     });
   }
 
   table(message: TableMessage): void {
-    this.send(message);
+    if (this.send(message)) this.sentTable = Math.max(this.sentTable, message.version);
+  }
+
+  /**
+   * A worker of this generation acknowledged a table: true when the acknowledgement waits for the previous
+   * generation's workers to route by it too (invariant 10 across generations).
+   */
+  holdAck(message: AckMessage): boolean {
+    if (message.version <= this.predecessorAcked || message.version > this.sentTable) return false;
+    const entry = { message, timer: setTimeout(() => this.releaseAcks((m) => m === message), PREDECESSOR_ACK_WAIT_MS) };
+    entry.timer.unref();
+    this.heldAcks.push(entry);
+    return true;
+  }
+
+  private acked(version: number): void {
+    this.predecessorAcked = Math.max(this.predecessorAcked, version);
+    this.releaseAcks((m) => m.version <= this.predecessorAcked);
+  }
+
+  private releaseAcks(which: (message: AckMessage) => boolean): void {
+    for (let i = 0; i < this.heldAcks.length; ) {
+      const { message, timer } = this.heldAcks[i]!;
+      if (!which(message)) {
+        i++;
+        continue;
+      }
+      clearTimeout(timer);
+      this.heldAcks.splice(i, 1);
+      this.releaseAck(message);
+    }
   }
 
   drain(message: DrainMessage): void {
@@ -106,17 +150,31 @@ interface RelayedDrain {
 export class SuccessorRelay {
   private nextId = -1;
   private readonly drains = new Map<number, RelayedDrain>();
+  /** The newest successor table relayed, and the newest every worker here acknowledged (told to it). */
+  private relayedTable = 0;
+  private reportedAck = 0;
 
   constructor(
     private readonly successor: ChildProcess,
     private readonly workers: () => number[],
     private readonly fanOut: (message: TableMessage | DrainMessage) => void,
+    /** The oldest table any live worker here has acknowledged. */
+    private readonly oldestAcked: () => number,
   ) {}
+
+  /** A worker acknowledged a table, or one exited: tells the successor once every worker here has its newest. */
+  onAckChanged(): void {
+    const acked = Math.min(this.oldestAcked(), this.relayedTable);
+    if (acked <= this.reportedAck) return;
+    this.reportedAck = acked;
+    if (this.successor.connected) this.successor.send({ t: 'acked', version: acked } satisfies FromPredecessor, () => {});
+  }
 
   /** A message from the successor: true when it was one of the relayed kinds. */
   handle(raw: unknown): boolean {
     const message = raw as FromSuccessor;
     if (message.t === 'table') {
+      this.relayedTable = Math.max(this.relayedTable, message.version);
       this.fanOut(message);
       return true;
     }
@@ -143,6 +201,7 @@ export class SuccessorRelay {
       drain.waiting.delete(index);
       this.settle(id);
     }
+    this.onAckChanged();
   }
 
   private settle(id: number): void {

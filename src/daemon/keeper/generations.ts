@@ -40,7 +40,13 @@ export interface PredecessorDrained {
   report: DrainReport;
 }
 
-export type FromPredecessor = TakeOverNow | PredecessorDrained;
+/** Old generation → new: every old worker routes by this table (or a newer one) now. */
+export interface PredecessorAcked {
+  t: 'acked';
+  version: number;
+}
+
+export type FromPredecessor = TakeOverNow | PredecessorDrained | PredecessorAcked;
 
 export interface UpgradeStatus {
   /** The generation being (or that was) started. */

@@ -107,7 +107,13 @@ export class Keeper {
     }
     const keeper = new Keeper(config, options, lock, listeners, takeover?.generation ?? 1);
     process.title = `switchyard keeper (generation ${keeper.generation})`;
-    if (takeover) keeper.predecessor = new PredecessorLink(process, (message) => keeper.deliverDrained(message));
+    if (takeover) {
+      keeper.predecessor = new PredecessorLink(
+        process,
+        (message) => keeper.deliverDrained(message),
+        (message) => keeper.toController(message),
+      );
+    }
     const count = config.proxy.workers === 'auto' ? availableParallelism() : config.proxy.workers;
     for (let index = 1; index <= count; index++) keeper.startWorker(index);
     try {
@@ -196,7 +202,12 @@ export class Keeper {
     // A successor that dies makes sends fail: that is reported by its exit, never thrown at this keeper.
     successor.on('error', (err) => log.warn({ err }, 'upgrade: the next generation is unreachable'));
     const heard = successorMessages(successor);
-    const relay = new SuccessorRelay(successor, () => this.liveWorkers(), (message) => this.fromSuccessor(message));
+    const relay = new SuccessorRelay(
+      successor,
+      () => this.liveWorkers(),
+      (message) => this.fromSuccessor(message),
+      () => Math.min(...[...this.workers.values()].filter((slot) => slot.child !== null).map((slot) => slot.tableVersion)),
+    );
     successor.on('message', (message) => relay.handle(message));
     this.relay = relay;
     const abandon = async (reason: string) => {
@@ -362,8 +373,14 @@ export class Keeper {
 
   private fromWorker(slot: WorkerSlot, child: ChildProcess, message: FromWorker): void {
     if (slot.child !== child) return;
-    if (message.t === 'ack') slot.tableVersion = Math.max(slot.tableVersion, message.version);
     if (message.t === 'drained') return this.workerDrained({ ...message, worker: slot.index });
+    if (message.t === 'ack') {
+      slot.tableVersion = Math.max(slot.tableVersion, message.version);
+      this.relay?.onAckChanged();
+      const ack = { ...message, worker: slot.index };
+      if (this.predecessor?.holdAck(ack)) return;
+      return this.toController(ack);
+    }
     this.toController({ ...message, worker: slot.index });
   }
 
