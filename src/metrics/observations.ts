@@ -127,8 +127,8 @@ export class ObservationBuffer implements ExchangeObserver {
     const failure = exchange.failure;
     const upstreamError = failure !== null && failure !== 'aborted';
     if (upstreamError) counts.upstreamErrors.set(failure, (counts.upstreamErrors.get(failure) ?? 0) + 1);
-    // The exchange's own end time: no clock is read here.
-    const second = Math.floor((performance.timeOrigin + exchange.endedAt) / 1000);
+    // The wall-clock second, as the controller's analysis windows count them.
+    const second = Math.floor(Date.now() / 1000);
     const bin = binOf(ms);
     counts.seconds.add(second, code, upstreamError, bin);
     const endpoint = exchange.endpoint;
@@ -140,9 +140,8 @@ export class ObservationBuffer implements ExchangeObserver {
     if (failure === 'aborted') return;
     const counts = this.releaseCounts(exchange.service?.name ?? '', release);
     counts.upstreamErrors.set(failure, (counts.upstreamErrors.get(failure) ?? 0) + 1);
-    const now = performance.now();
-    const second = Math.floor((performance.timeOrigin + now) / 1000);
-    const bin = binOf(now - exchange.startedAt);
+    const second = Math.floor(Date.now() / 1000);
+    const bin = binOf(performance.now() - exchange.startedAt);
     counts.seconds.add(second, 0, true, bin);
     this.instanceSeconds(endpoint.id).add(second, 0, true, bin);
   }

@@ -44,10 +44,8 @@ function onRequestClose(this: ExchangeRequest): void {
  * allocates little besides it (no closures, no request literal).
  */
 export class Exchange implements UpstreamHandler, UpstreamRequest, Cuttable, Routed {
-  /** performance.now() at the start; with performance.timeOrigin it is also the wall clock (one clock read). */
+  /** performance.now() at the start, for durations; anything compared with other processes' times uses Date.now(). */
   readonly startedAt = performance.now();
-  /** performance.now() at the end (set with durationMs). */
-  endedAt = 0;
   service: ServiceRoute | null = null;
   release: ReleaseRoute | null = null;
   endpoint: Endpoint | null = null;
@@ -123,7 +121,9 @@ export class Exchange implements UpstreamHandler, UpstreamRequest, Cuttable, Rou
     this.path = service.match.stripPrefix ? stripPathPrefix(url, service.match.pathPrefix) : url;
     if (!this.checkBodySize()) return;
     this.hasBody = head.chunked || Number(head.contentLength ?? 0) > 0;
-    const now = performance.timeOrigin + this.startedAt;
+    // The wall clock, as ejections, slow start and the retry budget use everywhere else: performance's
+    // clock is fixed at process start and would not follow a step of the system clock.
+    const now = Date.now();
     service.retryBudget.recordRequest(now);
     this.attempt(now);
   }
@@ -380,8 +380,7 @@ export class Exchange implements UpstreamHandler, UpstreamRequest, Cuttable, Rou
     if (this.finished) return;
     this.finished = true;
     if (this.onSocketClose !== null) (this.req.socket as Socket | null)?.off('close', this.onSocketClose);
-    this.endedAt = performance.now();
-    this.durationMs = this.endedAt - this.startedAt;
+    this.durationMs = performance.now() - this.startedAt;
     this.ctx.observer.onExchangeEnd(this);
   }
 }

@@ -13,7 +13,7 @@ import type { TlsSnapshot } from './edge/tls-snapshot.js';
 import type { ListenerHandlers, ServerLimits } from './listener.js';
 import type { Attempted, ExchangeObserver, ProxyContext, ProxyEvents, ProxyLimits } from './proxy-context.js';
 import { buildTable, RoutingTable, ServiceStates, type TableSpec } from './routing-table.js';
-import { WebSocketTunnel } from './websocket-tunnel.js';
+import { CLOSE_GRACE_MS, WebSocketTunnel } from './websocket-tunnel.js';
 
 export interface ProxyOptions {
   limits: ServerLimits & ProxyLimits & { maxUrlLength: number };
@@ -23,9 +23,6 @@ export interface ProxyOptions {
   observer?: ExchangeObserver;
   events?: ProxyEvents;
 }
-
-/** Where a listener serves: an address to bind, or a socket already bound that another process handed down. */
-export type ListenTarget = { host: string; port: number } | { fd: number };
 
 /**
  * How a graceful stop treats idle connections. `stop`: closed at once (the proxy goes away for good).
@@ -156,11 +153,6 @@ export class Proxy implements ProxyContext, ExchangeObserver {
     this.downstream.onTunnelEnd?.(tunnel);
   }
 
-  /** Connections from clients that are open now. */
-  get openConnections(): number {
-    return this.sockets.size;
-  }
-
   /**
    * Graceful stop: stop accepting, let in-flight work finish for up to `timeoutMs`, then close
    * everything (WebSockets with 1001). See CloseMode for what happens to idle connections meanwhile.
@@ -169,6 +161,9 @@ export class Proxy implements ProxyContext, ExchangeObserver {
     this.closing = true;
     const closed = this.servers.map((server) => (mode === 'stop' ? server.close() : server.stopAccepting()));
     if (mode === 'stop') for (const server of this.servers) server.closeIdleConnections();
+    // In a hand-over an HTTP/1.1 connection's next response says `Connection: close`; an HTTP/2 session
+    // has no next response to say it with, so it gets GOAWAY now and its client goes to the new process.
+    else for (const server of this.servers) server.goAway();
     await withDeadline(mode === 'stop' ? this.whenIdle() : this.whenIdle().then(() => this.whenDisconnected()), timeoutMs);
     let cut = this.active;
     if (mode === 'handover' && this.late.size > 0) {
@@ -178,7 +173,12 @@ export class Proxy implements ProxyContext, ExchangeObserver {
       await withDeadline(this.whenIdle(), this.lastLateStart + timeoutMs - performance.now());
       cut += this.late.size;
     }
-    if (this.active > 0) this.cutWhere(() => true);
+    if (this.active > 0) {
+      this.cutWhere(() => true);
+      // A cut WebSocket sends its 1001 at the next frame boundary and waits for the client's answer: let
+      // that finish (bounded by the tunnel's own grace) before every socket left is destroyed below.
+      await withDeadline(this.whenIdle(), CLOSE_GRACE_MS + 100);
+    }
     for (const server of this.servers) server.closeAllConnections();
     // Accepted connections that never sent a byte are not in Node's list (nodejs/node#63452).
     for (const socket of this.sockets) socket.destroy();

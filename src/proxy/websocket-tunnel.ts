@@ -17,7 +17,7 @@ import type { ReleaseRoute, ServiceRoute } from './routing-table.js';
 import { CLOSE_GOING_AWAY_FROM_CLIENT, CLOSE_GOING_AWAY_FROM_SERVER, CLOSE_TOO_BIG_FROM_SERVER, FrameTracker } from './websocket-frames.js';
 
 /** How long a cut tunnel waits for the current frame to end and the close handshake, before destroying. */
-const CLOSE_GRACE_MS = 1000;
+export const CLOSE_GRACE_MS = 1000;
 
 export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Routed {
   readonly startedAt = performance.now();

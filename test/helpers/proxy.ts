@@ -1,4 +1,5 @@
 // Starts an in-process proxy on 127.0.0.1:0 over given releases, with test-friendly defaults.
+import type { ListenSpec } from '../../src/proxy/edge/listen-spec.js';
 import { Proxy, type ProxyOptions } from '../../src/proxy/proxy.js';
 import type { ReleaseSpec, RoutingTable, ServicePolicy, ServiceSpec, TableSpec } from '../../src/proxy/routing-table.js';
 
@@ -57,11 +58,11 @@ export interface RunningProxy {
   close(): Promise<void>;
 }
 
-export async function startProxy(spec: TableSpec, options: Partial<ProxyOptions> = {}): Promise<RunningProxy> {
+export async function startProxy(spec: TableSpec, options: Partial<ProxyOptions> = {}, listen: Partial<ListenSpec> = {}): Promise<RunningProxy> {
   const proxy = new Proxy({ limits: testLimits, dropServerHeader: false, ...options });
   const swap = (next: TableSpec) => proxy.swap(next);
   swap(spec);
-  const [bound] = await proxy.listen([{ host: '127.0.0.1', port: 0 }]);
+  const [bound] = await proxy.listen([{ host: '127.0.0.1', port: 0, ...listen }]);
   const port = bound!.port;
   return { proxy, port, url: `http://127.0.0.1:${port}`, swap, close: async () => void (await proxy.close(1000)) };
 }

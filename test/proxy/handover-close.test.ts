@@ -3,6 +3,7 @@
 // request, answered with Connection: close) gets a drain timeout of its own instead of being cut early.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { connect } from 'node:http2';
 import { Client } from 'undici';
 import { startBackend, type Backend } from '../helpers/backend.js';
 import { serviceSpec, startProxy, type RunningProxy } from '../helpers/proxy.js';
@@ -79,5 +80,29 @@ describe('proxy close for a handover', () => {
     assert.ok(c.endedAt >= DRAIN_MS - 100 && c.endedAt < DRAIN_MS + 1500, `cut ${Math.round(c.endedAt)} ms after the hand-over (deadline ${DRAIN_MS} ms)`);
     await closed;
     assert.equal(proxy.proxy.inFlight, 0);
+  });
+
+  it('sends GOAWAY to an HTTP/2 session at the hand-over: its open stream finishes, and its client opens no new one here', { timeout: 30_000 }, async () => {
+    const h2proxy = await startProxy({ services: [serviceSpec([backend.address])] }, {}, { http2: true });
+    const session = connect(h2proxy.url);
+    try {
+      let goAwayAt = 0;
+      session.once('goaway', () => (goAwayAt = performance.now()));
+      const stream = session.request({ ':path': '/?ms=1500', ':method': 'GET' });
+      stream.setEncoding('utf8');
+      let body = '';
+      stream.on('data', (chunk: string) => (body += chunk));
+      const ended = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+      await waitFor(() => body.includes('start'), { message: 'the stream to begin' });
+      const handoverAt = performance.now();
+      const closed = h2proxy.proxy.close(DRAIN_MS, 'handover');
+      await waitFor(() => goAwayAt > 0, { timeout: 2000, message: 'GOAWAY at the hand-over' });
+      await ended;
+      assert.equal(body, 'data: start\n\ndata: end\n\n', 'the stream open at the hand-over finished');
+      await closed;
+      assert.ok(performance.now() - handoverAt < DRAIN_MS, 'the old process was done once the session had gone, not at the drain deadline');
+    } finally {
+      session.destroy();
+    }
   });
 });

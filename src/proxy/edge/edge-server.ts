@@ -73,6 +73,11 @@ export class EdgeServer {
   /** Closes keep-alive connections with no request in progress; HTTP/2 sessions get GOAWAY and finish their streams. */
   closeIdleConnections(): void {
     this.server.closeIdleConnections();
+    this.goAway();
+  }
+
+  /** HTTP/2's `Connection: close`: each session finishes its streams, and its client opens no new one here. */
+  goAway(): void {
     for (const session of this.sessions) session.close();
   }
 
