@@ -12,12 +12,12 @@ import { registerDashboardRoutes } from './dashboard-routes.js';
 import { streamEvents } from './event-stream.js';
 import { Router, type RouteHandler } from './router.js';
 import { acknowledgeLastDeployment, deploymentView, serviceView } from './views.js';
-import type { RoutingView } from './wire.js';
+import type { ReloadView, RoutingView } from './wire.js';
 
 export interface AdminActions {
   readonly controller: Controller;
   readonly stateDir: string;
-  reload(): { ok: boolean; problems?: string; now?: string[]; nextDeploy?: string[]; restart?: string[] };
+  reload(): ReloadView;
   daemon(): DaemonView;
   upgrade(): Promise<{ ok: boolean; message: string; status: UpgradeView }>;
   readonly certificates?: { views(): CertificateView[] };
@@ -59,7 +59,7 @@ export function adminRoutes(actions: AdminActions, metrics: Registry): Router {
   });
   router.add('POST', '/api/v1/reload', () => {
     const result = actions.reload();
-    return result.ok ? { status: 200, body: result } : { status: 422, body: { error: { code: 'invalid_config', message: result.problems ?? 'invalid config' } } };
+    return result.ok ? { status: 200, body: result } : { status: 422, body: { error: { code: 'invalid_config', message: result.problems } } };
   });
   router.add('GET', '/api/v1/daemon', () => ({ status: 200, body: actions.daemon() }));
   router.add('POST', '/api/v1/daemon/upgrade', async () => {

@@ -182,3 +182,16 @@ export interface WorkerRoutingView {
 export interface RoutingView extends WorkerRoutingView {
   workers: (WorkerRoutingView & { index: number })[];
 }
+
+/** What a reload changed, by when it takes effect (config paths). */
+export interface ReloadSummary {
+  /** In force as the reload returns. */
+  now: string[];
+  /** Read when a deployment starts or instances start: the running ones keep what they had. */
+  nextDeploy: string[];
+  /** Read only at start-up: in force after `switchyard upgrade`. */
+  restart: string[];
+}
+
+/** `POST /api/v1/reload`: what changed, or why the file was refused (and nothing changed). */
+export type ReloadView = ({ ok: true } & ReloadSummary) | { ok: false; problems: string };

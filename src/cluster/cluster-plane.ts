@@ -7,14 +7,17 @@ import type { Registry } from 'prom-client';
 import type { ClusterDaemonView, DaemonView } from '../api/daemon-view.js';
 import { ApiError } from '../api/api-error.js';
 import { adminRoutes } from '../api/routes.js';
-import type { RoutingView } from '../api/wire.js';
+import type { ReloadView, RoutingView } from '../api/wire.js';
 import { Router, type RouteHandler } from '../api/router.js';
 import { CertificateManager } from '../certificates/certificate-manager.js';
-import { ConfigError, loadConfig, type ClusterConfig, type Config } from '../config/index.js';
+import type { ClusterConfig, Config } from '../config/index.js';
 import { Controller } from '../deploy/controller.js';
 import { closeAdminApi, serveAdminApi } from '../daemon/controller/admin-api.js';
 import { WorkerFleet } from '../daemon/controller/worker-fleet.js';
-import { workerSettings, type ControlPlaneOptions } from '../daemon/controller/control-plane.js';
+import type { ControlPlaneOptions } from '../daemon/controller/control-plane.js';
+import { reloadConfig } from '../daemon/controller/reload.js';
+import { workerSettings } from '../daemon/controller/worker-settings.js';
+import { reloadMessage } from '../daemon/reload-summary.js';
 import type { ToController } from '../daemon/ipc/messages.js';
 import { logEvent } from '../daemon/event-log.js';
 import { StartError } from '../daemon/start-error.js';
@@ -177,20 +180,14 @@ export class ClusterPlane {
     this.log.warn({ why }, 'this host no longer leads the cluster');
   }
 
-  reload(): { ok: boolean; problems?: string } {
-    let next: Config;
-    try {
-      next = loadConfig(this.options.configFile, this.options.env);
-    } catch (err) {
-      const problems = err instanceof ConfigError ? err.message : String(err);
-      this.log.error({ problems }, 'reload refused: the config is invalid; the running config stays');
-      return { ok: false, problems };
-    }
+  reload(): ReloadView {
+    const reloaded = reloadConfig(this.config, this.options, this.fleet, this.log);
+    if ('problems' in reloaded) return { ok: false, problems: reloaded.problems };
+    const { next, summary } = reloaded;
     this.config = next;
-    this.fleet.updateSettings(workerSettings(next));
-    this.options.send({ t: 'config', config: next });
     void this.#leadership?.controller.updateConfig(next);
-    return { ok: true };
+    this.log.info({ ...summary }, reloadMessage(summary));
+    return { ok: true, ...summary };
   }
 
   /** This host's proxies' own tables: the one in force (the oldest any proxy has) and each worker's. */

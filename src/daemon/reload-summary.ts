@@ -1,16 +1,10 @@
 // What a reload changed and when each change takes effect: at once (routing, health checks, balancing),
 // at the next deployment (how instances are started and deployed), or only after a restart (listeners,
 // the state folder). Pure: two configs in, three lists of config paths out.
+import type { ReloadSummary } from '../api/wire.js';
 import type { Config, ServiceConfig } from '../config/index.js';
 
-export interface ReloadSummary {
-  /** In force as the reload returns. */
-  now: string[];
-  /** Read when a deployment starts or instances start: the running ones keep what they had. */
-  nextDeploy: string[];
-  /** Read only at start-up. */
-  restart: string[];
-}
+export type { ReloadSummary };
 
 // Service settings read when a release or an instance is started, not by what runs now.
 const AT_NEXT_DEPLOY: ReadonlySet<string> = new Set(['run', 'instances', 'timeouts', 'deploy']);

@@ -96,6 +96,10 @@ describe('cluster mode', { skip: ETCD_INSTALLED ? false : NO_ETCD }, () => {
       const served = new Set(report.outcomes.map((o) => hostOfPid.get(processGroup(o.pid ?? -1)) ?? `unknown pid ${o.pid}`));
       assert.deepEqual([...served].sort(), ['h1', 'h2', 'h3'], `${host.node}'s proxy served from ${[...served].join(', ')}; ${JSON.stringify(view)}`);
     }
+
+    // A reload on a host says what changed and by when, as on a single host (here: nothing).
+    const reloaded = await follower.api('POST', '/api/v1/reload');
+    assert.deepEqual(reloaded, { status: 200, body: { ok: true, now: [], nextDeploy: [], restart: [] } });
   });
 
   it('drops a dead host from every table within the lease TTL, and a new leader finishes the deployment it was running', async (t) => {

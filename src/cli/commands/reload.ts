@@ -3,23 +3,18 @@
 import { Command } from 'commander';
 import { AdminClient, type AdminOptions } from '../admin-client.js';
 import { withAdminOptions } from '../admin-options.js';
-
-interface ReloadAnswer {
-  now?: string[];
-  nextDeploy?: string[];
-  restart?: string[];
-}
+import type { ReloadSummary } from '../../api/wire.js';
 
 export function reloadCommand(): Command {
   return withAdminOptions(new Command('reload'))
     .description('re-read the config file; an invalid file is reported and changes nothing')
     .action(async (options: AdminOptions) => {
-      const answer = await AdminClient.acting(options).post<ReloadAnswer>('/api/v1/reload');
+      const answer = await AdminClient.acting(options).post<ReloadSummary>('/api/v1/reload');
       console.log(reloadLines(answer).join('\n'));
     });
 }
 
-export function reloadLines({ now = [], nextDeploy = [], restart = [] }: ReloadAnswer): string[] {
+export function reloadLines({ now = [], nextDeploy = [], restart = [] }: ReloadSummary): string[] {
   if (now.length + nextDeploy.length + restart.length === 0) return ['config reloaded: nothing changed'];
   const lines = ['config reloaded'];
   if (now.length > 0) lines.push(`  in effect now:       ${now.join(', ')}`);

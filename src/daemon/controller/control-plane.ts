@@ -4,9 +4,9 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { DaemonView } from '../../api/daemon-view.js';
-import type { RoutingView } from '../../api/wire.js';
+import type { ReloadView, RoutingView } from '../../api/wire.js';
 import { adminRoutes } from '../../api/routes.js';
-import { ConfigError, loadConfig, type Config } from '../../config/index.js';
+import type { Config } from '../../config/index.js';
 import { Controller } from '../../deploy/controller.js';
 import { HealthChecker } from '../../health/active-checker.js';
 import { LoopMonitor } from '../../metrics/loop-health.js';
@@ -15,27 +15,18 @@ import { RequestMetrics } from '../../metrics/request-metrics.js';
 import type { Instance } from '../../runtime/instance.js';
 import { Supervisor } from '../../runtime/supervisor.js';
 import { SqliteStore, StoreError, type Store } from '../../store/index.js';
-import type { ControllerStart, FromController, ToController, UpgradeAnswer, WorkerSettings } from '../ipc/messages.js';
+import type { ControllerStart, FromController, ToController, UpgradeAnswer } from '../ipc/messages.js';
 import type { UpgradeStatus } from '../keeper/generations.js';
 import { CertificateError } from '../../certificates/certificate-check.js';
 import { CertificateManager } from '../../certificates/certificate-manager.js';
 import { registerTlsMetrics } from '../../metrics/tls-metrics.js';
-import { accessLogDestination } from '../access-log-destination.js';
 import { logEvent } from '../event-log.js';
-import { listenSpecs } from '../listen-specs.js';
-import { reloadMessage, reloadSummary } from '../reload-summary.js';
+import { reloadMessage } from '../reload-summary.js';
 import { StartError } from '../start-error.js';
 import { closeAdminApi, serveAdminApi } from './admin-api.js';
+import { reloadConfig } from './reload.js';
 import { WorkerFleet } from './worker-fleet.js';
-
-export interface ReloadResult {
-  ok: boolean;
-  problems?: string;
-  /** Changed settings in force now, at the next deployment, and after `switchyard upgrade` (config paths). */
-  now?: string[];
-  nextDeploy?: string[];
-  restart?: string[];
-}
+import { workerSettings } from './worker-settings.js';
 
 export interface ControlPlaneOptions {
   config: Config;
@@ -44,13 +35,6 @@ export interface ControlPlaneOptions {
   log: Logger;
   start: ControllerStart;
   send: (message: FromController) => void;
-}
-
-export function workerSettings(config: Config): WorkerSettings {
-  const { limits, dropServerHeader, releaseHeader, accessLog } = config.proxy;
-  // The keeper's stdout decides 'auto': a terminal gets the access log in the state folder, not on screen.
-  const destination = accessLogDestination(config, process.stdout.isTTY === true);
-  return { listen: listenSpecs(config), limits, dropServerHeader, releaseHeader, accessLog: { enabled: accessLog.enabled, destination } };
 }
 
 export class ControlPlane {
@@ -194,20 +178,12 @@ export class ControlPlane {
   }
 
   /** Re-reads the config file; an invalid file changes nothing. */
-  reload(): ReloadResult {
-    let next: Config;
-    try {
-      next = loadConfig(this.options.configFile, this.options.env);
-    } catch (err) {
-      const problems = err instanceof ConfigError ? err.message : String(err);
-      this.log.error({ problems }, 'reload refused: the config is invalid; the running config stays');
-      return { ok: false, problems };
-    }
+  reload(): ReloadView {
     const before = this.config;
-    const summary = reloadSummary(before, next);
+    const reloaded = reloadConfig(before, this.options, this.fleet, this.log);
+    if ('problems' in reloaded) return { ok: false, problems: reloaded.problems };
+    const { next, summary } = reloaded;
     this.config = next;
-    this.fleet.updateSettings(workerSettings(next));
-    this.options.send({ t: 'config', config: next });
     void this.controller.updateConfig(next);
     this.followServiceChanges(before, next);
     this.store.addEvent({ type: 'config.reloaded', message: reloadMessage(summary), data: summary });
