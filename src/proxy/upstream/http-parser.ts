@@ -36,11 +36,18 @@ export type OnHeadersComplete = (
   shouldKeepAlive: boolean,
 ) => number;
 
+/**
+ * onHeadersComplete's answer that stops the parser after the head (llhttp's "upgrade, no body"): execute()
+ * then returns how many bytes the head took, and the caller reads the body itself. Node's own client
+ * answers it for upgrades. The parser must be restarted (restartResponseParser) before the next response.
+ */
+export const STOP_AFTER_HEAD = 2;
+
 /** What a response parser reports, in the order it happens. */
 export interface ResponseCallbacks {
   /** Header lines that arrived before the head was complete (long heads come in parts). */
   onHeaders: (headers: string[]) => void;
-  /** Return 1 to say the response has no body (a HEAD request's answer). */
+  /** Return 1 to say the response has no body (a HEAD request's answer), STOP_AFTER_HEAD to read it yourself. */
   onHeadersComplete: OnHeadersComplete;
   onBody: (chunk: Buffer) => void;
   onMessageComplete: () => void;
@@ -64,10 +71,16 @@ export function nativeParserClass(): NativeHttpParserClass | Error {
 /** A response parser wired to `callbacks`; `Parser` defaults to Node's own. */
 export function createResponseParser(callbacks: ResponseCallbacks, Parser: NativeHttpParserClass = nativeParserClass() as NativeHttpParserClass): NativeHttpParser {
   const parser = new Parser();
-  parser.initialize(Parser.RESPONSE, {}, 0, 0);
+  restartResponseParser(parser, Parser);
   parser[Parser.kOnHeaders | 0] = callbacks.onHeaders;
   parser[Parser.kOnHeadersComplete | 0] = callbacks.onHeadersComplete;
   parser[Parser.kOnBody | 0] = callbacks.onBody;
   parser[Parser.kOnMessageComplete | 0] = callbacks.onMessageComplete;
   return parser;
+}
+
+/** Ready for a new response from the start (after STOP_AFTER_HEAD); the callbacks stay. */
+export function restartResponseParser(parser: NativeHttpParser, Parser: NativeHttpParserClass = nativeParserClass() as NativeHttpParserClass): void {
+  // Strict (no lenient flags): a head with both Content-Length and Transfer-Encoding, or two lengths, is an error.
+  parser.initialize(Parser.RESPONSE, {}, 0, 0);
 }

@@ -1,7 +1,8 @@
 // Start-up self-test of the lean upstream client's use of Node's internal HTTP parser: a keep-alive
-// chunked response split mid-head, then a Content-Length response that closes, then garbage. Any
+// chunked response split mid-head, then a Content-Length response that closes, then garbage, then a
+// parser stopped after a head (STOP_AFTER_HEAD, the client reading the body itself) and restarted. Any
 // difference from what llhttp has always reported means the client could proxy wrongly on this Node.
-import { createResponseParser, nativeParserClass, type NativeHttpParserClass } from './http-parser.js';
+import { createResponseParser, nativeParserClass, restartResponseParser, STOP_AFTER_HEAD, type NativeHttpParserClass } from './http-parser.js';
 
 interface Seen {
   status: number;
@@ -55,8 +56,37 @@ export function selfTestNativeParser(load: () => NativeHttpParserClass | Error =
     const garbage = strict.execute(Buffer.from('HELLO\r\n\r\n'));
     strict.close();
     if (!(garbage instanceof Error)) return "Node's HTTP parser accepted a response that is not HTTP";
-    return null;
+    return checkStopAfterHead(Parser);
   } catch (err) {
     return `Node's HTTP parser failed: ${err instanceof Error ? err.message : String(err)}`;
   }
+}
+
+/** The parser stops right after a head when told to, and parses the next response once restarted. */
+function checkStopAfterHead(Parser: NativeHttpParserClass): string | null {
+  const head = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n';
+  let answer = STOP_AFTER_HEAD;
+  const statuses: number[] = [];
+  const chunks: string[] = [];
+  const body = () => chunks.join('');
+  const parser = createResponseParser(
+    {
+      onHeaders: () => {},
+      onHeadersComplete: (_major, _minor, _headers, _method, _url, status) => {
+        statuses.push(status);
+        return answer;
+      },
+      onBody: (chunk) => void chunks.push(chunk.toString('latin1')),
+      onMessageComplete: () => {},
+    },
+    Parser,
+  );
+  const stoppedAt = parser.execute(Buffer.from(`${head}hello`, 'latin1'));
+  if (stoppedAt !== head.length || body() !== '') return `Node's HTTP parser did not stop after the head: it read ${String(stoppedAt)} bytes and body '${body()}'`;
+  restartResponseParser(parser, Parser);
+  answer = 0;
+  const next = parser.execute(Buffer.from(SECOND, 'latin1'));
+  parser.close();
+  if (next instanceof Error || body() !== 'abc' || statuses.join() !== '200,404') return `Node's HTTP parser did not parse a response after a restart: ${next instanceof Error ? next.message : `statuses ${statuses.join()}, body '${body()}'`}`;
+  return null;
 }

@@ -178,6 +178,51 @@ describe('upstream pool', () => {
     assert.equal(connections, 2, 'the second request went on a new connection, not on the one past its keep-alive time');
   });
 
+  it('passes a Content-Length body on in the socket\'s own buffers, however it is split, and reuses the connection', async () => {
+    let connections = 0;
+    const head = 'HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n';
+    const { pool } = await listen(
+      createTcpServer((socket) => {
+        connections++;
+        let answered = 0;
+        socket.on('data', () => {
+          answered++;
+          // The head and the body's first bytes in one segment, the rest in two more.
+          socket.write(`${head}01234`);
+          setImmediate(() => socket.write('56'));
+          setTimeout(() => socket.write(answered === 1 ? '789' : 'abc'), 20);
+        });
+      }),
+    );
+    const firstChunks: Buffer[] = [];
+    const first = await new Promise<string>((resolve, reject) => {
+      pool.dispatch({ method: 'GET', path: '/', headers: ['host', 'app'], body: null, chunked: false, headersTimeout: 5000, bodyTimeout: 5000 }, {
+        onConnect: () => {},
+        onHeaders: () => true,
+        onData: (chunk) => firstChunks.push(chunk) > 0,
+        onComplete: () => resolve(Buffer.concat(firstChunks).toString()),
+        onError: reject,
+      });
+    });
+    assert.equal(first, '0123456789');
+    // Not a copy: the first body bytes are a view into the very buffer the head came in.
+    assert.ok(firstChunks[0]!.byteOffset >= head.length, `the body's first chunk starts at byte ${firstChunks[0]!.byteOffset} of its buffer`);
+    assert.equal((await send(pool)).body, '0123456abc');
+    assert.equal(connections, 1, 'the second response came on the same connection');
+  });
+
+  it('does not reuse a connection whose app sent more than its Content-Length', async () => {
+    let connections = 0;
+    const { pool } = await listen(
+      createTcpServer((socket) => {
+        connections++;
+        socket.on('data', () => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nokEXTRA'));
+      }),
+    );
+    assert.deepEqual([(await send(pool)).body, (await send(pool)).body], ['ok', 'ok']);
+    assert.equal(connections, 2, 'the bytes past the declared length made the first connection untrusted');
+  });
+
   it('ignores informational responses and delivers the final one', async () => {
     const { pool } = await listen(
       createTcpServer((socket) =>
