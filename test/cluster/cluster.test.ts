@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ClusterDaemonView } from '../../src/api/daemon-view.js';
 import type { RoutingView } from '../../src/api/wire.js';
 import { ClusterHost, instancesByHost, untilView } from '../helpers/cluster.js';
-import { tempDir, type TempDir } from '../helpers/daemon.js';
+import { runCli, tempDir, type TempDir } from '../helpers/daemon.js';
 import { ETCD_INSTALLED, NO_ETCD, startEtcd, type EtcdCluster } from '../helpers/etcd.js';
 import { Load, type LoadReport } from '../helpers/load.js';
 import { waitFor } from '../helpers/wait.js';
@@ -100,6 +100,15 @@ describe('cluster mode', { skip: ETCD_INSTALLED ? false : NO_ETCD }, () => {
     // A reload on a host says what changed and by when, as on a single host (here: nothing).
     const reloaded = await follower.api('POST', '/api/v1/reload');
     assert.deepEqual(reloaded, { status: 200, body: { ok: true, now: [], nextDeploy: [], restart: [] } });
+
+    // `status` on any host shows the cluster: the leader, and each host live with its instance.
+    const status = await runCli(['status', '--admin', follower.adminUrl], { cwd: tmp.dir });
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, new RegExp(`^cluster: 3 hosts, 3 live; leader ${leader}; this host ${follower.node}, at revision \\d+$`, 'm'), status.stdout);
+    for (const host of hosts) {
+      const self = host === follower ? ' \\(this\\)' : '';
+      assert.match(status.stdout, new RegExp(`^  ${host.node}${self}\\s+live\\s+\\d+\\s+web-v2-\\S+ ready$`, 'm'), status.stdout);
+    }
   });
 
   it('drops a dead host from every table within the lease TTL, and a new leader finishes the deployment it was running', async (t) => {

@@ -129,10 +129,13 @@ describe('a deployment while the old generation drains after an upgrade', () => 
       // Generation 2 replaces v1 with v2 while generation 1 still holds the WebSocket on v1.
       const deploy = await api<{ id: number }>(s, 'POST', '/api/v1/services/web/deployments', { version: 'v2' });
       assert.equal(deploy.status, 202, JSON.stringify(deploy.body));
+      // The split is the controller's once durable; it is in force once the route step is done, which waits
+      // for every proxy of both generations to acknowledge it (invariant 10).
       await waitFor(async () => {
         const versions = await inRotation(s);
-        return versions.length === 1 && versions[0] === 'v2';
-      }, { timeout: 30_000, interval: 20, message: 'v2 alone in rotation' });
+        const steps = (await api<{ steps: { kind: string; state: string }[] }>(s, 'GET', `/api/v1/deployments/${deploy.body.id}`)).body.steps;
+        return versions.length === 1 && versions[0] === 'v2' && steps.some((step) => step.kind === 'route' && step.state === 'done');
+      }, { timeout: 30_000, interval: 20, message: 'v2 alone in rotation, the route step done' });
 
       // The old connection's next request is generation 1's to answer (and it says close): by the new table.
       const next = await client.request({ path: '/', method: 'GET' });

@@ -1,10 +1,12 @@
-// `switchyard status [SERVICE]`: releases, instances, traffic split and the deployment in progress.
+// `switchyard status [SERVICE]`: releases, instances, traffic split and the deployment in progress; in
+// cluster mode also the hosts, the leader and each host's instances.
 import { Command } from 'commander';
 import { AdminClient, type AdminOptions } from '../admin-client.js';
 import { withAdminOptions } from '../admin-options.js';
 import type { CertificateView, ServiceView } from '../api-types.js';
 import type { DaemonView } from '../../api/daemon-view.js';
 import { certificateStatus } from '../render/certificates.js';
+import { clusterStatus } from '../render/cluster-status.js';
 import { daemonStatus } from '../render/daemon-status.js';
 import { serviceStatus } from '../render/service-status.js';
 import { palette, terminal } from '../render/style.js';
@@ -27,7 +29,11 @@ export function statusCommand(): Command {
         return;
       }
       const p = palette(terminal().color);
-      if (service === undefined) console.log(`${daemonStatus(p, daemon)}\n`);
+      if (service === undefined) {
+        console.log(daemonStatus(p, daemon));
+        if (daemon.cluster !== undefined) console.log(clusterStatus(p, daemon.cluster));
+        console.log('');
+      }
       console.log(services.length === 0 ? 'no services configured' : services.map((s) => serviceStatus(p, s)).join('\n\n'));
       if (certificates.length > 0) console.log(`\n${certificateStatus(p, certificates)}`);
     });
