@@ -2,6 +2,7 @@
 // to the endpoint it hit (passive outlier ejection), deciding whether invariant 5 allows another
 // attempt, and the service as the current table has it for that attempt (invariant 6).
 import { recordFailure } from '../health/outlier.js';
+import { stripPathPrefix } from './host-router.js';
 import type { Endpoint } from './endpoint.js';
 import type { UpstreamFailure } from './errors.js';
 import type { ProxyContext } from './proxy-context.js';
@@ -31,4 +32,9 @@ export function mayRetry(service: ServiceRoute, retries: number, failure: Upstre
  */
 export function serviceForRetry(ctx: ProxyContext, service: ServiceRoute): ServiceRoute {
   return ctx.table.services.get(service.name) ?? service;
+}
+
+/** The path the app is sent for `url` by the table an attempt routes by: without the prefix when the service strips it. */
+export function upstreamPath(service: ServiceRoute, url: string): string {
+  return service.match.stripPrefix ? stripPathPrefix(url, service.match.pathPrefix) : url;
 }

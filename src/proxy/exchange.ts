@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { BodyLimit } from './body-limit.js';
 import { recordSuccess } from '../health/outlier.js';
-import { chargeFailure, mayRetry, serviceForRetry } from './attempts.js';
+import { chargeFailure, mayRetry, serviceForRetry, upstreamPath } from './attempts.js';
 import { chooseEndpoint, type Routed } from './choose-endpoint.js';
 import { readCookie, setCookieValue } from './cookies.js';
 import type { Cuttable, Endpoint } from './endpoint.js';
@@ -19,7 +19,6 @@ import {
   type UpstreamFailure,
 } from './errors.js';
 import { clientResponseHeaders, forwardedProto, upstreamRequestHead } from './forward-headers.js';
-import { stripPathPrefix } from './host-router.js';
 import type { ProxyContext } from './proxy-context.js';
 import type { ReleaseRoute, ServiceRoute } from './routing-table.js';
 import type { UpstreamHandler, UpstreamRequest } from './upstream/connection.js';
@@ -118,7 +117,7 @@ export class Exchange implements UpstreamHandler, UpstreamRequest, Cuttable, Rou
     if (service === undefined) return this.respondError('no_route', this.hasUnreadBody());
     this.service = service;
     this.headers = head.headers;
-    this.path = service.match.stripPrefix ? stripPathPrefix(url, service.match.pathPrefix) : url;
+    this.path = upstreamPath(service, url);
     if (!this.checkBodySize()) return;
     this.hasBody = head.chunked || Number(head.contentLength ?? 0) > 0;
     // The wall clock, as ejections, slow start and the retry budget use everywhere else: performance's
@@ -282,6 +281,7 @@ export class Exchange implements UpstreamHandler, UpstreamRequest, Cuttable, Rou
       if (current !== this.service) {
         this.service = current;
         this.release = null;
+        this.path = upstreamPath(current, this.req.url ?? '/');
       }
       return this.attempt(Date.now());
     }

@@ -5,13 +5,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { recordSuccess } from '../health/outlier.js';
-import { chargeFailure, mayRetry, serviceForRetry } from './attempts.js';
+import { chargeFailure, mayRetry, serviceForRetry, upstreamPath } from './attempts.js';
 import type { Routed } from './choose-endpoint.js';
 import { chooseEndpoint } from './choose-endpoint.js';
 import type { Cuttable, Endpoint } from './endpoint.js';
 import { classifyUpstreamError, errorBody, errorCodeFor, statusOf, type ProxyErrorCode } from './errors.js';
 import { clientResponseHeaders, forwardedProto, upstreamRequestHead } from './forward-headers.js';
-import { stripPathPrefix } from './host-router.js';
 import type { ProxyContext } from './proxy-context.js';
 import type { ReleaseRoute, ServiceRoute } from './routing-table.js';
 import { CLOSE_GOING_AWAY_FROM_CLIENT, CLOSE_GOING_AWAY_FROM_SERVER, CLOSE_TOO_BIG_FROM_SERVER, FrameTracker } from './websocket-frames.js';
@@ -63,7 +62,7 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
     const service = ctx.table.match(req.headers.host, url);
     if (service === undefined) return this.reject('no_route');
     this.service = service;
-    this.path = service.match.stripPrefix ? stripPathPrefix(url, service.match.pathPrefix) : url;
+    this.path = upstreamPath(service, url);
     this.headers = head.headers;
     service.retryBudget.recordRequest(Date.now());
     this.attempt();
@@ -171,6 +170,7 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
       if (current !== this.service) {
         this.service = current;
         this.release = null;
+        this.path = upstreamPath(current, this.req.url ?? '/');
       }
       return this.attempt();
     }

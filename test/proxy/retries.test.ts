@@ -117,6 +117,24 @@ describe('retries', () => {
     assert.deepEqual([answer.status, answer.backend], [200, 'new'], JSON.stringify(answer));
   });
 
+  it('sends a retry after a swap the path the new table rewrites: one table per attempt, never a mix', async () => {
+    const dying = await backend('old', (req) => {
+      req.resume();
+      setTimeout(() => req.socket.destroy(), 400);
+    });
+    const fresh = await backend('new');
+    const api = (addresses: string[], stripPrefix: boolean) => serviceSpec(addresses, NO_EJECTION, { match: { hosts: [], pathPrefix: '/api', stripPrefix } });
+    exchanges = [];
+    proxy = await startProxy({ services: [api([dying.address], false)] });
+    const pending = send(`${proxy.url}/api/slow?x=1`);
+    await waitFor(() => dying.requests.length === 1, { message: 'the old instance to have the request' });
+    // The new table strips the prefix: the retry it routes must be sent the stripped path.
+    proxy.swap({ services: [api([fresh.address], true)] });
+    const answer = await pending;
+    assert.deepEqual([answer.status, answer.backend], [200, 'new'], JSON.stringify(answer));
+    assert.deepEqual([dying.requests[0]!.url, fresh.requests[0]!.url], ['/api/slow?x=1', '/slow?x=1']);
+  });
+
   it('retries a POST whose connection was refused, with its whole body, since it never reached an app', async () => {
     const live = await backend('live');
     const { url } = await proxyOver([`127.0.0.1:${await refusedPort()}`, live.address]);
