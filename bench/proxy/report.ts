@@ -119,17 +119,22 @@ const dash = (v: number | null, f: (n: number) => string): string => (v === null
 const pct = (v: number): string => `${(100 * v).toFixed(0)}%`;
 const times = (v: number): string => `${v.toFixed(2)}×`;
 
+/** The cells both tables start with: target, rps, p50, p99, CPU per request, and `cpuUsed` as each shows it. */
+const leadingCells = (r: TargetSummary, cpuUsed: string): string[] => [
+  r.target,
+  Math.round(r.rps).toString(),
+  r.p50Ms.toFixed(2),
+  r.p99Ms.toFixed(2),
+  dash(r.cpuUsPerRequest, (v) => v.toFixed(1)),
+  cpuUsed,
+];
+
 const COLUMNS = ['target', 'rps', 'p50 ms', 'p99 ms', 'CPU µs/req', 'CPU used', 'rps vs direct', 'rps vs nginx', 'CPU vs nginx'];
 
 /** The full-load table; a `*` after CPU used marks a proxy that was not saturated (its rps is a floor). */
 export function formatTable(rows: readonly TargetSummary[]): string {
   const cells = rows.map((r) => [
-    r.target,
-    Math.round(r.rps).toString(),
-    r.p50Ms.toFixed(2),
-    r.p99Ms.toFixed(2),
-    dash(r.cpuUsPerRequest, (v) => v.toFixed(1)),
-    dash(r.cpuUtilisation, (v) => `${pct(v)}${r.saturated === false ? '*' : ' '}`),
+    ...leadingCells(r, dash(r.cpuUtilisation, (v) => `${pct(v)}${r.saturated === false ? '*' : ' '}`)),
     dash(r.rpsVsDirect, pct),
     dash(r.rpsVsNginx, pct),
     dash(r.cpuVsNginx, times),
@@ -148,12 +153,7 @@ export function formatFixedRate(rate: number, rows: readonly TargetSummary[]): s
   const nginx = rows.find((r) => r.target === 'nginx');
   const signedMs = (v: number): string => `${v >= 0 ? '+' : ''}${v.toFixed(2)} ms`;
   const cells = rows.map((r) => [
-    r.target,
-    Math.round(r.rps).toString(),
-    r.p50Ms.toFixed(2),
-    r.p99Ms.toFixed(2),
-    dash(r.cpuUsPerRequest, (v) => v.toFixed(1)),
-    dash(r.cpuUtilisation, pct),
+    ...leadingCells(r, dash(r.cpuUtilisation, pct)),
     dash(r.cpuVsNginx, times),
     direct === undefined || r === direct ? '-' : signedMs(r.p50Ms - direct.p50Ms),
     nginx === undefined || r === nginx ? '-' : signedMs(r.p99Ms - nginx.p99Ms),

@@ -1,14 +1,15 @@
 // `npm run bench:proxy`: direct vs switchyard vs nginx vs haproxy in front of one backend, measured
 // in interleaved rounds on the same machine, with each proxy's CPU cost per request.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runMain, tempDir } from '../lifecycle.js';
 import { CLOCK_TICKS } from './cpu.js';
 import { pickLoadTool, runLoad } from './load.js';
 import { describeMachine, formatMachine } from './machine.js';
 import { LOAD_CPU, PROXY_CPU, loadSpec, measure, rotate, type Bench } from './measure.js';
 import { parseOptions, USAGE } from './options.js';
-import { canPin, killAllNow, stopAll } from './processes.js';
+import { canPin } from './processes.js';
 import { formatMemory, measureMemory, type MemoryFigure } from './memory.js';
 import { formatHotFunctions, profilesIn, topSelfTimeOfFile, type HotFunction } from './profile.js';
 import { formatFixedRate, formatSwitchyardDetail, formatTable, formatWarnings, summarize, writeResults, type Run, type TargetSummary } from './report.js';
@@ -43,8 +44,7 @@ async function main(): Promise<number> {
     return reason === undefined;
   });
 
-  const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
-  tempDirs.push(dir);
+  const dir = tempDir('switchyard-bench-');
   // Kept outside `dir` (which is removed) so the profile can still be opened in DevTools afterwards.
   const profileDir = opts.profile ? mkdtempSync(join(tmpdir(), 'switchyard-profile-')) : undefined;
   const bench: Bench = { opts, tool, dir, pinned };
@@ -169,33 +169,4 @@ function readProfiles(dir: string): { file: string; top: HotFunction[] }[] {
     .slice(0, 2);
 }
 
-// Every exit path ends the children by PID: normal return, a thrown error, Ctrl-C or SIGTERM.
-// The first reason to stop decides the exit code; later ones wait for the same clean-up.
-let exitCode: number | undefined;
-let stopped: Promise<void> | undefined;
-/** Configs, logs and state of this run; removed on every exit path once the children are gone. */
-const tempDirs: string[] = [];
-async function shutdown(code: number): Promise<never> {
-  exitCode ??= code;
-  stopped ??= stopAll().then(() => {
-    for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
-  });
-  await stopped;
-  process.exit(exitCode);
-}
-process.on('exit', killAllNow);
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
-  process.on(signal, () => {
-    console.error(`\n${signal}: stopping child processes`);
-    void shutdown(code);
-  });
-}
-
-main().then(
-  (code) => shutdown(code),
-  (err: unknown) => {
-    // After Ctrl-C the interrupted load run fails too; that is expected, not news.
-    if (exitCode === undefined) console.error(err instanceof Error ? err.message : err);
-    return shutdown(1);
-  },
-);
+runMain(main);

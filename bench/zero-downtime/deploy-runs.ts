@@ -4,7 +4,7 @@ import { poll } from './admin.js';
 import { runScenario, type DeployRecord } from './cycle.js';
 import { handoversOf } from './drain-deadline.js';
 import { switchyardFigures, targetFigures } from './figures.js';
-import { onExitKill, stopping, tempDir, track } from './lifecycle.js';
+import { onExitKill, stopping, tempDir, track } from '../lifecycle.js';
 import type { Options } from './options.js';
 import { describeScenario, schedule } from './scenarios.js';
 import { baselineRun, DEPLOY_BUDGET_MS, failedSoFar, repeat, type TargetRun } from './target-run.js';

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { describeMachine } from '../proxy/machine.js';
 import { benchNaive, benchPm2, benchSwitchyard } from './deploy-runs.js';
-import { runMain, tempDir } from './lifecycle.js';
+import { runMain, tempDir } from '../lifecycle.js';
 import { MIX_DEFAULTS } from './load/mix.js';
 import { parseOptions, USAGE, type Options, type TargetName } from './options.js';
 import { classTable, comparisonTable, switchyardLines, upgradeRunLines, windowLines, writeResults } from './report.js';

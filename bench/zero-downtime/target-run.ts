@@ -4,7 +4,7 @@
 import type { DaemonHandle } from './daemon-faults.js';
 import type { UpgradeRunFigures } from './daemon-figures.js';
 import { targetFigures, type SwitchyardFigures, type TargetFigures } from './figures.js';
-import { stopping } from './lifecycle.js';
+import { stopping } from '../lifecycle.js';
 import type { MachineLoad } from './machine-load.js';
 import type { underLoad } from './under-load.js';
 

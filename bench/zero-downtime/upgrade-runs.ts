@@ -5,7 +5,7 @@ import { ProcessCount, upgrade, type UpgradeRecord } from './daemon-faults.js';
 import { upgradeRunFigures } from './daemon-figures.js';
 import { handoversOf } from './drain-deadline.js';
 import { targetFigures } from './figures.js';
-import { onExitKill, stopping, tempDir, track } from './lifecycle.js';
+import { onExitKill, stopping, tempDir, track } from '../lifecycle.js';
 import type { Options } from './options.js';
 import { appPids, baselineRun, DEPLOY_BUDGET_MS, failedSoFar, repeat, type TargetRun } from './target-run.js';
 import { SwitchyardDaemon } from './targets/switchyard.js';

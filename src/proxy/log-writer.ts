@@ -78,7 +78,7 @@ export class LineWriter {
   private writeOut(chunk: Buffer): void {
     write(this.fd, chunk, 0, chunk.length, null, (err, written) => {
       if (err) {
-        if ((err).code === 'EAGAIN') {
+        if (err.code === 'EAGAIN') {
           setTimeout(() => this.writeOut(chunk), RETRY_MS);
           return;
         }

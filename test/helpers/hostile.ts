@@ -646,11 +646,12 @@ export interface SlowhttptestRun {
   availability: string[];
 }
 
-/** Runs slowhttptest to completion, SIGKILLed by PID after `timeoutMs`. */
-export function runSlowhttptest(args: string[], timeoutMs: number): Promise<SlowhttptestRun> {
+/** Runs slowhttptest to completion, SIGKILLed by PID after `timeoutMs`; pinned to `cpu` (taskset) when given. */
+export function runSlowhttptest(args: string[], timeoutMs: number, cpu?: number): Promise<SlowhttptestRun> {
   return new Promise((resolve, reject) => {
+    const [file, argv] = cpu === undefined ? ['slowhttptest', args] : ['taskset', ['-c', String(cpu), 'slowhttptest', ...args]];
     // slowhttptest writes a report file into its working directory: keep it out of the checkout.
-    const child = spawn('slowhttptest', args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: tmpdir() });
+    const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: tmpdir() });
     let output = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => (output += text));
     child.stderr.setEncoding('utf8').on('data', (text: string) => (output += text));

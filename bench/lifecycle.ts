@@ -1,9 +1,10 @@
-// Every exit path of the bench ends its children by PID: a normal return, a thrown error, Ctrl-C or
-// SIGTERM. Targets register their clean-up here; temp dirs are removed at the end.
+// Every exit path of a bench ends its children by PID: a normal return, a thrown error, Ctrl-C or
+// SIGTERM. The first reason to stop decides the exit code; targets register their clean-up here; temp
+// dirs are removed at the end. Shared by bench:proxy, bench:zero-downtime and bench:slow-readers.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killAllNow, stopAll } from '../proxy/processes.js';
+import { killAllNow, stopAll } from './proxy/processes.js';
 
 const tempDirs: string[] = [];
 const cleanups: (() => Promise<void>)[] = [];
