@@ -2,7 +2,7 @@
 // the host or its switchyard die, etcd deletes them all within the TTL, and every other host's tables
 // drop its instances. Writes are the newest value per key, in the background; a lost lease is replaced
 // and every key written again.
-import type { Etcd3, Lease } from 'etcd3';
+import { EtcdLeaseInvalidError, type Etcd3, type Lease } from 'etcd3';
 
 export class HostLease {
   #lease: Lease | null = null;
@@ -58,6 +58,11 @@ export class HostLease {
       void this.#write();
     } catch (err) {
       this.onError(err, 'host lease keep-alive');
+      // Expired while etcd could not be reached: keeping the dead lease alive would fail forever.
+      if (err instanceof EtcdLeaseInvalidError && !this.#closed) {
+        await this.#grant().catch((e: unknown) => this.onError(e, 'host lease'));
+        void this.#write();
+      }
     }
   }
 

@@ -56,7 +56,7 @@ function member(name: string, dataDir: string, ports: { client: number; peer: nu
     '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
     '--initial-cluster', initialCluster, '--initial-cluster-state', 'new',
     // Short heartbeats: elections in about a second on a loaded machine, as the cluster test expects.
-    '--heartbeat-interval', '100', '--election-timeout', '1000',
+    '--heartbeat-interval', '100', '--election-timeout', '1000', '--pre-vote',
     '--log-level', 'error', '--logger', 'zap',
   ];
   const view: EtcdMember = {
