@@ -126,7 +126,7 @@ export const serviceSchema = z
     retries: z.int().min(0).max(10).default(2).describe('Retries on another instance, only when safe'),
     retryBudget: z
       .strictObject({
-        ratio: share.prefault('20%').describe('Retries allowed as a share of requests'),
+        ratio: share.prefault('20%').describe('Retries allowed as a share of requests (retries of refused connections are not counted: no app saw them)'),
         minPerSecond: count(0).default(5).describe('Retries always allowed per second'),
       })
       .prefault({}),

@@ -18,11 +18,16 @@ export function chargeFailure(ctx: ProxyContext, service: ServiceRoute, release:
 /**
  * Invariant 5: another attempt only when this one provably never reached an app (refused before
  * anything was written), or when the request is idempotent and nothing was sent to the client yet;
- * always within the service's retry count and retry budget.
+ * always within the service's retry count. The retry budget caps only retries of attempts an app may
+ * have worked on: those multiply load on apps in an outage. A connection that was refused or never
+ * set up cost no app anything, and moving the request to another endpoint adds no work (nginx and
+ * HAProxy retry these unbudgeted too); budgeting them turned a dead host's endpoints, still in the
+ * tables for its lease's length, into 502s once a burst of refusals had spent the budget.
  */
 export function mayRetry(service: ServiceRoute, retries: number, failure: UpstreamFailure, neverSent: boolean, idempotent: boolean): boolean {
   if (failure === 'aborted' || retries >= service.policy.retries) return false;
-  if (!(neverSent && failure === 'connect') && !idempotent) return false;
+  if (neverSent && failure === 'connect') return true;
+  if (!idempotent) return false;
   return service.retryBudget.tryRetry(Date.now());
 }
 

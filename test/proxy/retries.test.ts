@@ -160,9 +160,10 @@ describe('retries', () => {
   });
 
   it('stops retrying once the retry budget is spent, instead of multiplying an outage', async () => {
+    // Apps that read each request and then reset: work done, so every retry adds load to an app.
+    const resetting = await Promise.all([backend('r1', readThenReset), backend('r2', readThenReset), backend('r3', readThenReset)]);
     const live = await backend('live');
-    const refused = await Promise.all([refusedPort(), refusedPort(), refusedPort()]);
-    const addresses = [...refused.map((port) => `127.0.0.1:${port}`), live.address];
+    const addresses = [...resetting.map((b) => b.address), live.address];
     // ratio 0 and minPerSecond 1: at most 10 retries in the 10 s window, however many requests.
     const { url } = await proxyOver(addresses, { retries: 3, retryBudget: { ratio: 0, minPerSecond: 1 } });
     const answers: Answer[] = [];
@@ -174,27 +175,41 @@ describe('retries', () => {
     const failed = answers.filter((x) => x.status !== 200);
     assert.ok(ok.every((x) => x.backend === 'live'));
     assert.equal(live.requests.length, ok.length);
-    assert.ok(failed.every((x) => x.status === 502 && x.error === 'upstream_connect_failed'));
-    // Round-robin starts 3 of every 4 requests on a refused endpoint; without retries those fail.
+    assert.ok(failed.every((x) => x.status === 502 && x.error === 'upstream_reset'));
+    // Round-robin starts 3 of every 4 requests on a resetting endpoint; without retries those fail.
     assert.ok(failed.length >= 30, `${failed.length} of 60 failed once the budget was spent`);
     const lastRetried = exchanges.findLastIndex((x) => x.retries > 0);
     assert.ok(
-      exchanges.slice(lastRetried + 1).some((x) => x.errorCode === 'upstream_connect_failed'),
+      exchanges.slice(lastRetried + 1).some((x) => x.errorCode === 'upstream_reset'),
       'requests after the budget ran out failed instead of retrying',
     );
+  });
+
+  it('moves a request whose connection was refused to another endpoint whatever the budget: no app saw it', async () => {
+    // A dead host's endpoints stay in the tables until its lease ends: every request that meets one
+    // must go elsewhere, however many there are.
+    const live = await backend('live');
+    const refused = await Promise.all([refusedPort(), refusedPort()]);
+    const { url } = await proxyOver([...refused.map((port) => `127.0.0.1:${port}`), live.address], { retries: 2, retryBudget: { ratio: 0, minPerSecond: 0 } });
+    const answers: Answer[] = [];
+    for (let i = 0; i < 30; i++) answers.push(await send(`${url}/`));
+    assert.deepEqual(new Set(answers.map((x) => `${x.status} ${x.backend}`)), new Set(['200 live']));
+    assert.ok(exchanges.some((x) => x.retries === 2), 'some requests met both refused endpoints first');
+    assert.equal(live.requests.length, 30);
   });
 
   it(
     'follows a retry budget changed by a table swap (a config reload)',
     async () => {
+      const resetting = await backend('resetting', readThenReset);
       const live = await backend('live');
-      const addresses = [`127.0.0.1:${await refusedPort()}`, live.address];
+      const addresses = [resetting.address, live.address];
       const running = await proxyOver(addresses, { retryBudget: { ratio: 0, minPerSecond: 0 } });
       const denied = await send(`${running.url}/`);
-      assert.deepEqual([denied.status, denied.error], [502, 'upstream_connect_failed'], 'no budget, no retry');
+      assert.deepEqual([denied.status, denied.error], [502, 'upstream_reset'], 'no budget, no retry');
 
       running.swap({ services: [serviceSpec(addresses, { ...NO_EJECTION, retryBudget: { ratio: 0.2, minPerSecond: 5 } })] });
-      // The new table's round-robin starts on the refused endpoint again.
+      // The new table's round-robin starts on the resetting endpoint again.
       const allowed = await send(`${running.url}/`);
       assert.deepEqual([allowed.status, allowed.backend], [200, 'live'], 'the new budget allows the retry');
     },
