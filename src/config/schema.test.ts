@@ -282,3 +282,21 @@ describe('proxy.releaseHeader', () => {
     ]);
   });
 });
+
+describe('cluster', () => {
+  const RUN = 'services:\n  web: { run: { command: node s.js, version: v1 } }\n';
+  const cluster = (address: string) => `cluster: { etcd: [http://10.0.0.1:2379], node: web-1, address: ${address} }\n`;
+
+  it('refuses an admin API the other hosts cannot reach, since followers forward commands to the leader', () => {
+    assert.deepEqual(problems(`admin: { listen: 127.0.0.1:8081 }\n${cluster('10.0.0.1')}${RUN}`), [
+      "admin.listen: 127.0.0.1:8081 cannot be reached from the other hosts, which forward commands to the leader's admin API at its cluster address (10.0.0.1); listen on 10.0.0.1:PORT or 0.0.0.0:PORT, with a token",
+    ]);
+  });
+
+  it('takes an admin API on the cluster address or every interface, and loopback when every host is on this machine', () => {
+    for (const [listen, address] of [['10.0.0.1:8081', '10.0.0.1'], ['0.0.0.0:8081', '10.0.0.1'], ['127.0.0.1:8081', '127.0.0.1']] as const) {
+      const token = listen.startsWith('127.') ? '' : ', token: a-long-enough-secret';
+      assert.equal(parse(`admin: { listen: ${listen}${token} }\n${cluster(address)}${RUN}`).cluster?.address, address);
+    }
+  });
+});

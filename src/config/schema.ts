@@ -142,6 +142,18 @@ export const configSchema = z
     if (config.services && Object.values(config.services).some((s) => s.redirect !== undefined) && !config.proxy.listen.some((l) => l.tls)) {
       ctx.addIssue({ code: 'custom', path: ['proxy', 'listen'], message: 'a service redirects to https, so one listener needs tls' });
     }
+    if (config.cluster) {
+      // A follower forwards commands to the leader's admin API at the leader's cluster address.
+      const adminHost = hostOf(admin);
+      const reachable = adminHost === undefined || ['0.0.0.0', '::', '[::]', config.cluster.address].includes(adminHost) || (isLoopbackHost(adminHost) && isLoopbackHost(config.cluster.address));
+      if (!reachable) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['admin', 'listen'],
+          message: `${admin} cannot be reached from the other hosts, which forward commands to the leader's admin API at its cluster address (${config.cluster.address}); listen on ${config.cluster.address}:PORT or 0.0.0.0:PORT, with a token`,
+        });
+      }
+    }
     if (config.cluster && config.services) {
       for (const [name, service] of Object.entries(config.services)) {
         if (service.targets) ctx.addIssue({ code: 'custom', path: ['services', name, 'targets'], message: 'static targets are not supported in cluster mode yet; use run' });
