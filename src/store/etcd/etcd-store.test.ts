@@ -139,6 +139,9 @@ describe('EtcdStore', { skip: ETCD_INSTALLED ? false : NO_ETCD }, () => {
     store.setFence({ key: leaderKey, createRevision: created });
     store.ensureService('web');
     await store.flush();
+    // Each fenced transaction records the fence it was sent under, for an auditor of the history.
+    const writer = await store.client.get(`${prefix}writer`).json();
+    assert.deepEqual(writer, { fence: created });
     // Another controller won: the key was deleted and created again (a new create revision).
     await store.client.delete().key(leaderKey).exec();
     await store.client.put(leaderKey).value('h2').exec();

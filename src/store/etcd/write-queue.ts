@@ -18,7 +18,14 @@ export interface Fence {
   createRevision: number;
 }
 
-/** etcd's default --max-txn-ops is 128; merging stops short of it. */
+/**
+ * Written in every fenced transaction: the fence it was sent under. Keys of no table are not mirrored,
+ * so this costs one small put per transaction; an auditor watching the prefix can check that each
+ * transaction's fence was the leader key's create revision when it landed (a deposed writer's never is).
+ */
+export const WRITER_KEY = 'writer';
+
+/** etcd's default --max-txn-ops is 128; merging stops short of it (one op is the writer record). */
 const MERGE_LIMIT = 100;
 const MAX_RETRY_MS = 1000;
 
@@ -124,6 +131,7 @@ export class WriteQueue {
           // Unfenced (no leader: tests, a first write): a comparison that always holds (no key has version < 0).
           const txn = fence === null ? this.client.if(this.prefix, 'Version', '>', -1) : this.client.if(fence.key, 'Create', '==', fence.createRevision);
           const ops = take.ops.map((op) => (op.value === null ? this.client.delete().key(this.prefix + op.key) : this.client.put(this.prefix + op.key).value(op.value)));
+          if (fence !== null) ops.push(this.client.put(this.prefix + WRITER_KEY).value(JSON.stringify({ fence: fence.createRevision })));
           const response = await txn.then(...ops).commit();
           if (!response.succeeded) {
             this.refused++;
