@@ -3,7 +3,7 @@
 // request; a host that dies (every process SIGKILLed, the controller leader among them, mid-deploy) leaves
 // every table within its lease TTL, and another host's controller takes over and finishes the deployment.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { ClusterDaemonView } from '../../src/api/daemon-view.js';
 import type { RoutingView } from '../../src/api/wire.js';
@@ -12,6 +12,7 @@ import { runCli, tempDir, type TempDir } from '../helpers/daemon.js';
 import { ETCD_INSTALLED, NO_ETCD, startEtcd, type EtcdCluster } from '../helpers/etcd.js';
 import { Load, type LoadReport } from '../helpers/load.js';
 import { waitFor } from '../helpers/wait.js';
+import { CHROMIUM, launchChromium } from '../dashboard/browser.js';
 
 const LEASE_TTL_MS = 2000;
 
@@ -109,6 +110,26 @@ describe('cluster mode', { skip: ETCD_INSTALLED ? false : NO_ETCD }, () => {
       const self = host === follower ? ' \\(this\\)' : '';
       assert.match(status.stdout, new RegExp(`^  ${host.node}${self}\\s+live\\s+\\d+\\s+web-v2-\\S+ ready$`, 'm'), status.stdout);
     }
+
+    // So does the dashboard, on any host (chromium: CI installs it; skipped without it on a developer's machine).
+    if (!existsSync(CHROMIUM) && process.env.CI !== 'true') return;
+    const browser = await launchChromium();
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${follower.adminUrl}/`);
+      const summary = page.locator('[data-cluster-summary]');
+      await summary.waitFor({ timeout: 30_000 });
+      assert.match((await summary.textContent()) ?? '', new RegExp(`^3 hosts, 3 live; leader ${leader}; this host ${follower.node}, at revision \\d+$`));
+      for (const host of hosts) {
+        const row = page.locator(`tr[data-host="${host.node}"]`);
+        const text = (await row.textContent()) ?? '';
+        assert.match(text, /live/, `${host.node}'s row: ${text}`);
+        assert.match(text, /web-v2-\S+ ready/, `${host.node}'s row: ${text}`);
+      }
+      assert.match((await page.locator(`tr[data-host="${leader}"]`).textContent()) ?? '', /leader/);
+    } finally {
+      await browser.close();
+    }
   });
 
   it('drops a dead host from every table within the lease TTL, and a new leader finishes the deployment it was running', async (t) => {
@@ -152,7 +173,9 @@ describe('cluster mode', { skip: ETCD_INSTALLED ? false : NO_ETCD }, () => {
     const after = await untilView(survivors[0]!, (v) => Object.values(instancesByHost(v)).flat().filter((i) => i.id.includes('-v3-')).length === 3, 'three v3 instances on the survivors');
     assert.deepEqual(Object.keys(instancesByHost(after)).sort(), survivors.map((h) => h.node).sort());
     for (const [i, report] of reports.entries()) {
-      assert.equal(report.failed, 0, `${survivors[i]!.node}'s proxy: ${report.failed} of ${report.outcomes.length} failed\n${failures(report)}`);
+      // The proxy's own access-log lines of its failures (attempts, endpoints) go with the message.
+      const logged = report.failed === 0 ? '' : survivors[i]!.daemon.stdout().split('\n').filter((l) => /"status":5\d\d/.test(l)).slice(0, 8).join('\n');
+      assert.equal(report.failed, 0, `${survivors[i]!.node}'s proxy: ${report.failed} of ${report.outcomes.length} failed\n${failures(report)}\n${logged}`);
     }
   });
 });

@@ -3,7 +3,7 @@
 // whenever one of its events arrives. A 401 anywhere locks the page until a token is given.
 import { ApiClient, ApiFailure, Unauthorized, Unreachable } from '../api/client.js';
 import { EventFeed, type FeedStatus } from '../api/event-feed.js';
-import type { DeploymentDetail, DeploymentView, EventView, ServiceView, TimeseriesView } from '../api/types.js';
+import type { DaemonView, DeploymentDetail, DeploymentView, EventView, ServiceView, TimeseriesView } from '../api/types.js';
 import { currentToken, forgetToken, saveToken } from '../auth/token.js';
 import { LABELS, type Action } from './actions.js';
 import { SeriesBuffer } from './series-buffer.js';
@@ -48,7 +48,7 @@ export class LiveData {
     try {
       const services = await this.fetchServices();
       const selected = this.store.get().selected ?? fromHash(services) ?? services[0]?.name ?? null;
-      this.store.set({ auth: 'ok', authMessage: null, unreachableSince: null, services });
+      this.store.set({ auth: 'ok', authMessage: null, unreachableSince: null, services, cluster: await this.fetchCluster() });
       this.feed.start();
       this.ticker ??= setInterval(() => void this.tick(), TICK_MS);
       if (selected !== null) await this.select(selected);
@@ -134,8 +134,8 @@ export class LiveData {
     if (this.ticking || this.store.get().auth !== 'ok' || document.hidden) return;
     this.ticking = true;
     try {
-      const services = await this.fetchServices();
-      this.store.set({ services, unreachableSince: null });
+      const [services, cluster] = await Promise.all([this.fetchServices(), this.fetchCluster()]);
+      this.store.set({ services, cluster, unreachableSince: null });
       // The daemon answers again: the event stream need not wait out its backoff.
       if (this.store.get().feed === 'unreachable') this.feed.retryNow();
       await this.refreshSeries();
@@ -183,6 +183,11 @@ export class LiveData {
     if (this.store.get().series !== buffer) return;
     buffer.merge(view);
     this.store.set({ instanceRates: new Map(view.instances.map((i) => [i.id, i.requestsPerSecond])) });
+  }
+
+  /** The hosts, in cluster mode (the daemon view carries them); null on one host. */
+  private async fetchCluster(): Promise<DaemonView['cluster'] | null> {
+    return (await this.client.get<DaemonView>('/api/v1/daemon')).cluster ?? null;
   }
 
   private async fetchServices(): Promise<ServiceView[]> {

@@ -1,7 +1,7 @@
 // The page's whole state in one object; views read it, the live-data controller writes it. Changes are
 // batched to one render per animation frame.
 import type { FeedStatus } from '../api/event-feed.js';
-import type { DeploymentDetail, DeploymentView, EventView, ServiceView } from '../api/types.js';
+import type { ClusterDaemonView, DeploymentDetail, DeploymentView, EventView, ServiceView } from '../api/types.js';
 import type { SeriesBuffer } from './series-buffer.js';
 
 export const MAX_EVENTS = 500;
@@ -14,6 +14,8 @@ export interface AppState {
   /** Set while the daemon does not answer; when the next try is. */
   unreachableSince: number | null;
   services: ServiceView[];
+  /** In cluster mode: the hosts as this daemon sees them; null on one host. */
+  cluster: ClusterDaemonView | null;
   selected: string | null;
   history: DeploymentView[];
   /** The deployment the deployment view shows (the active one, the chosen one, or the latest). */
@@ -35,6 +37,7 @@ export function initialState(): AppState {
     feed: 'connecting',
     unreachableSince: null,
     services: [],
+    cluster: null,
     selected: null,
     history: [],
     shown: null,

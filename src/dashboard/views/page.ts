@@ -6,6 +6,7 @@ import { tokenForm } from '../auth/token-form.js';
 import type { LiveData } from '../state/live-data.js';
 import type { AppState, Store } from '../state/store.js';
 import { Charts } from './charts.js';
+import { clusterPanel } from './cluster.js';
 import { controls, controlsSignature } from './controls.js';
 import { openDeployDialog } from './deploy-dialog.js';
 import { deploymentView } from './deployment.js';
@@ -27,6 +28,7 @@ export class Page {
   private readonly charts = new Charts();
   private readonly events = new EventsList();
   private readonly slots = {
+    cluster: h('div', { class: 'cluster-slot' }),
     overview: h('div', { class: 'overview-slot' }),
     title: h('div', { class: 'service-title' }),
     controls: h('div', { class: 'controls-slot' }),
@@ -61,7 +63,7 @@ export class Page {
       h('div', { class: 'cols' }, panel('Instances', s.instances), panel('Deployment', s.deployment)),
       h('div', { class: 'cols' }, panel('Events', this.events.element, 'events-panel'), panel('History', s.history)),
     );
-    this.dashboard = h('div', { class: 'dashboard' }, s.overview, this.servicePanel);
+    this.dashboard = h('div', { class: 'dashboard' }, s.cluster, s.overview, this.servicePanel);
     root.replaceChildren(h('a', { class: 'skip', href: '#main' }, 'Skip to content'), this.header.element, this.banner, this.main);
     onThemeChange(() => this.charts.restyle());
     store.subscribe((state) => this.render(state));
@@ -90,6 +92,7 @@ export class Page {
   private renderDashboard(state: AppState): void {
     const s = this.slots;
     const select = (name: string) => void this.live.select(name);
+    patch(s.cluster, JSON.stringify(state.cluster), () => (state.cluster === null ? null : clusterPanel(state.cluster)));
     patch(s.overview, JSON.stringify([state.services.map(overviewKey), state.selected]), () => overview(state.services, state.selected, select));
     const service = state.services.find((x) => x.name === state.selected);
     this.servicePanel.hidden = service === undefined;
