@@ -56,6 +56,7 @@ describe('redundant load balancers (keepalived, VRRP)', { skip: why ?? false }, 
     vip = `${lab.subnet}.100`;
     tmp = await tempDir('switchyard-vrrp-');
     const example = readFileSync(EXAMPLE, 'utf8');
+    const keepalived: { host: string; conf: string }[] = [];
     for (const [host, priority] of [['a', 150], ['b', 100]] as const) {
       const config = [
         'proxy: { listen: 0.0.0.0:8080 }',
@@ -70,13 +71,16 @@ describe('redundant load balancers (keepalived, VRRP)', { skip: why ?? false }, 
       ].join('\n');
       const file = await tmp.write(`${host}.yaml`, config);
       start(lab.exec(host, [process.execPath, CLI, 'up', '-c', file]), { [MARKER_ENV]: `${tmp.dir}:${host}` });
-      const keepalived = example.replace('10.0.0.100/24', `${vip}/24`).replace('priority 150', `priority ${priority}`);
-      const conf = await tmp.write(`keepalived-${host}.conf`, keepalived);
-      const pids = ['keepalived', 'vrrp'].map((name) => join(tmp.dir, `${host}-${name}.pid`));
-      start(lab.exec(host, ['keepalived', '--dont-fork', '--log-console', '--vrrp', '-f', conf, '-p', pids[0]!, '-r', pids[1]!]));
+      const conf = example.replace('10.0.0.100/24', `${vip}/24`).replace('priority 150', `priority ${priority}`);
+      keepalived.push({ host, conf: await tmp.write(`keepalived-${host}.conf`, conf) });
     }
     for (const host of ['a', 'b']) {
       await waitFor(async () => (await get(`http://${lab.address[host]}:8080/`)) === `host-${host}`, { timeout: 30_000, interval: 200, message: `switchyard on ${host} to serve` });
+    }
+    // Only once both serve: with nopreempt, whichever host is healthy first keeps the address.
+    for (const { host, conf } of keepalived) {
+      const pids = ['keepalived', 'vrrp'].map((name) => join(tmp.dir, `${host}-${name}.pid`));
+      start(lab.exec(host, ['keepalived', '--dont-fork', '--log-console', '--vrrp', '-f', conf, '-p', pids[0]!, '-r', pids[1]!]));
     }
   });
 

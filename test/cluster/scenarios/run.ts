@@ -1,0 +1,154 @@
+// `npm run test:cluster`'s fault scenarios (issue 16): a three-host cluster in network namespaces (lab.ts),
+// a client driving open-loop load at the virtual IP, and one fault per scenario, each during a rolling
+// or canary deploy. Prints one line per scenario and last
+//   cluster: N scenarios, failed requests: N, lost writes: N, fenced writes accepted: N
+// and exits 1 unless every scenario held: its deployment succeeded, no request failed that the client
+// (one immediate retry for GETs, none for POSTs) saw fail, every acknowledged POST is in the app's ledger,
+// and the history audit found no transaction of a deposed controller (and checked some).
+// Skips loudly, exiting 0, where network namespaces or the tools cannot be had (not root, no etcd…).
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { netnsUnavailable } from '../../helpers/netns.js';
+import { waitFor } from '../../helpers/wait.js';
+import { ClusterLab, PROXY_PORT } from './lab.js';
+import { SCENARIOS, type ScenarioContext } from './scenarios.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/cluster/${name}`, import.meta.url));
+const TOOLS = ['etcd', 'etcdctl', 'keepalived', 'nft', 'curl'];
+
+interface ClientReport {
+  gets: { sent: number; ok: number; retried: number; failed: number; failures: { atMs: number; error: string }[] };
+  posts: { sent: number; resent: number; acked: string[]; failed: { id: string; atMs: number; error: string }[] };
+  slowestMs: number;
+}
+
+interface AuditReport {
+  checked: number;
+  accepted: { revision: number; fence: number; leaderCreate: number | null }[];
+  errors: string[];
+}
+
+function unavailable(): string | null {
+  const missing = TOOLS.filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status !== 0);
+  return netnsUnavailable() ?? (missing.length > 0 ? `${missing.join(', ')} missing (.ci/run installs them)` : null);
+}
+
+/**
+ * Starts a fixture in the client namespace and waits for its `ready` line; `finish()` SIGTERMs it and
+ * parses the JSON line it prints last.
+ */
+async function startReporter<T>(lab: ClusterLab, argv: string[], log: string): Promise<{ child: ChildProcess; finish(): Promise<T> }> {
+  const child = lab.spawnIn('client', [process.execPath, ...argv], { log, stdout: 'pipe' });
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (text: string) => (output += text));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  await waitFor(() => output.startsWith('ready\n') || child.exitCode !== null, { timeout: 20_000, message: `${argv[0]} to start` });
+  if (child.exitCode !== null) throw new Error(`${argv[0]} exited ${child.exitCode} at start (see ${log})`);
+  return {
+    child,
+    async finish() {
+      child.kill('SIGTERM');
+      await exited;
+      const line = output.trim().split('\n').at(-1) ?? '';
+      try {
+        return JSON.parse(line) as T;
+      } catch {
+        throw new Error(`${argv[0]} printed no report (see ${log}): ${output.slice(0, 500)}`);
+      }
+    },
+  };
+}
+
+/** How many times the app recorded each order id. */
+function ledger(lab: ClusterLab): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const line of readFileSync(lab.ledger, 'utf8').split('\n')) {
+    if (line !== '') counts.set(line.split(' ')[0]!, (counts.get(line.split(' ')[0]!) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/**
+ * What an idle cluster of three hosts asks of etcd, for the capacity estimate in the README: the
+ * revisions (writes) per second over IDLE_MS with no deploy running, and the size of each host's keys.
+ */
+async function idleLoad(lab: ClusterLab): Promise<string> {
+  const IDLE_MS = 10_000;
+  const revision = async () => (JSON.parse(await lab.etcdctl(['get', lab.prefix, '--prefix', '--keys-only', '--limit', '1', '-w', 'json'])) as { header: { revision: number } }).header.revision;
+  const from = await revision();
+  const started = Date.now();
+  await new Promise((resolve) => setTimeout(resolve, IDLE_MS));
+  const writes = (await revision()) - from;
+  const perSecond = writes / ((Date.now() - started) / 1000);
+  const listing = JSON.parse(await lab.etcdctl(['get', `${lab.prefix}hosts/h1/`, '--prefix', '-w', 'json'])) as { kvs?: { key: string; value: string }[] };
+  const sizes = (listing.kvs ?? []).map((kv) => ({ key: Buffer.from(kv.key, 'base64').toString().slice(lab.prefix.length), bytes: Buffer.from(kv.value, 'base64').length }));
+  const total = sizes.reduce((sum, kv) => sum + kv.bytes, 0);
+  return `idle: ${perSecond.toFixed(1)} etcd writes/s from 3 hosts with no deploy running; one host's keys: ${sizes.length} keys, ${total} bytes (${sizes.map((kv) => `${kv.key} ${kv.bytes}`).join(', ')})`;
+}
+
+async function main(): Promise<number> {
+  const why = unavailable();
+  if (why !== null) {
+    console.error(`\n*** cluster scenarios SKIPPED: ${why} ***\n`);
+    return 0;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-scenarios-'));
+  const totals = { scenarios: 0, failedRequests: 0, lostWrites: 0, fencedAccepted: 0 };
+  let ok = true;
+  let lab: ClusterLab | undefined;
+  try {
+    const started = Date.now();
+    lab = await ClusterLab.start(dir);
+    console.log(`cluster lab up in ${((Date.now() - started) / 1000).toFixed(1)} s: hosts ${lab.net.subnet}.1-3, client .4, virtual IP ${lab.vip} on h1`);
+    let version = 1;
+    for (const [index, scenario] of SCENARIOS.entries()) {
+      const audit = await startReporter<AuditReport>(lab, [fixture('fence-audit.mjs'), lab.etcdEndpoints().join(','), lab.prefix], `audit-${index + 1}.log`);
+      const client = await startReporter<ClientReport>(lab, [fixture('open-loop-client.mjs'), `http://${lab.vip}:${PROXY_PORT}`, '40', '5', '300000', `s${index + 1}`], `client-${index + 1}.log`);
+      const context: ScenarioContext = { lab, nextVersion: () => `v${++version}` };
+      let figures = '';
+      const problems: string[] = [];
+      try {
+        figures = await scenario.run(context);
+      } catch (err) {
+        problems.push((err as Error).message);
+      }
+      const load = await client.finish();
+      const audited = await audit.finish();
+      const recorded = ledger(lab);
+      const lost = load.posts.acked.filter((id) => !recorded.has(id));
+      const twice = [...recorded].filter(([id, n]) => id.startsWith(`s${index + 1}-`) && n > 1).map(([id]) => id);
+      const failed = load.gets.failed + load.posts.failed.length;
+      if (failed > 0) problems.push(`failed: ${JSON.stringify([...load.gets.failures, ...load.posts.failed].slice(0, 5))}`);
+      if (lost.length > 0) problems.push(`acknowledged but not in the ledger: ${lost.slice(0, 10).join(' ')}`);
+      if (audited.accepted.length > 0) problems.push(`fenced writes accepted: ${JSON.stringify(audited.accepted.slice(0, 5))}`);
+      if (audited.checked === 0) problems.push('the audit saw no controller transaction: it proved nothing');
+      if (audited.errors.length > 0) problems.push(`the audit may have missed events: ${audited.errors.join('; ')}`);
+      totals.scenarios++;
+      totals.failedRequests += failed;
+      totals.lostWrites += lost.length;
+      totals.fencedAccepted += audited.accepted.length;
+      ok &&= problems.length === 0;
+      console.log(
+        `scenario ${index + 1} ${scenario.name}: ${problems.length === 0 ? 'ok' : 'FAILED'}; ${figures}; ` +
+          `GET ${load.gets.sent} (${load.gets.retried} retried, ${load.gets.failed} failed), POST ${load.posts.sent} (${load.posts.acked.length} acknowledged, ${load.posts.resent} resent on a stale connection, ${load.posts.failed.length} failed, ${lost.length} lost, ${twice.length} recorded twice), ` +
+          `slowest answer ${load.slowestMs} ms; ${audited.checked} controller transactions audited, ${audited.accepted.length} fenced accepted`,
+      );
+      for (const problem of problems) console.log(`  problem: ${problem}`);
+    }
+    if (ok) console.log(await idleLoad(lab));
+  } catch (err) {
+    ok = false;
+    console.log(`cluster scenarios stopped: ${(err as Error).stack ?? String(err)}`);
+  } finally {
+    await lab?.stop();
+    if (ok) rmSync(dir, { recursive: true, force: true });
+    else console.log(`logs kept in ${dir}`);
+  }
+  console.log(`cluster: ${totals.scenarios} scenarios, failed requests: ${totals.failedRequests}, lost writes: ${totals.lostWrites}, fenced writes accepted: ${totals.fencedAccepted}`);
+  return ok && totals.scenarios === SCENARIOS.length ? 0 : 1;
+}
+
+process.exitCode = await main();
