@@ -45,6 +45,8 @@ interface Leadership {
 
 export class ClusterPlane {
   #leadership: Leadership | null = null;
+  /** Services whose joined hosts' instances are being started. */
+  readonly #filling = new Set<string>();
   #admin: Server | null = null;
   #registry: Registry | null = null;
   #stopped: Promise<void> | null = null;
@@ -112,6 +114,9 @@ export class ClusterPlane {
 
   /** Joins: this host's reports and table first, then the campaign, then the admin API. */
   async run(): Promise<void> {
+    this.view.onChange((changes) => {
+      if (changes.some((c) => c.kind === 'status' && c.liveness && this.view.isLive(c.node))) this.#fillJoinedHosts();
+    });
     this.certificates.start();
     await this.lease.start();
     await this.agent.start();
@@ -151,7 +156,15 @@ export class ClusterPlane {
       if (term !== this.#term) return;
       const dataPlane = new ClusterDataPlane(this.store, this.view);
       const supervisor = new ClusterSupervisor({ store: this.store, view: this.view, drain: (id, ms) => dataPlane.drain(id, ms), log: this.log });
-      const controller = new Controller(this.config, { store: this.store, health: supervisor, metrics: this.metrics, supervisor, dataPlane, log: this.log });
+      const controller = new Controller(this.config, {
+        store: this.store,
+        health: supervisor,
+        metrics: this.metrics,
+        supervisor,
+        dataPlane,
+        log: this.log,
+        hosts: () => this.view.liveHosts().length,
+      });
       const routes = adminRoutes(this.#actions(controller), this.#registry!);
       const leadership: Leadership = { controller, supervisor, routes, serving: false };
       this.#leadership = leadership;
@@ -166,6 +179,23 @@ export class ClusterPlane {
       if (term !== this.#term) return;
       this.log.error({ err }, 'taking the lead failed; standing down');
       this.election.stop().then(() => this.election.start()).catch(() => {});
+    }
+  }
+
+  /**
+   * A host joined: a service placed per host starts the joined host's share now (placement spreads the
+   * missing instances onto the host that has fewest), unless a deployment runs, which counts hosts itself.
+   */
+  #fillJoinedHosts(): void {
+    const leadership = this.#leadership;
+    if (leadership?.serving !== true) return;
+    for (const [name, service] of Object.entries(this.config.services)) {
+      if (service.placement !== 'perHost' || this.#filling.has(name)) continue;
+      this.#filling.add(name);
+      leadership.controller
+        .startStable(name)
+        .catch((err: unknown) => this.log.warn({ err: String(err), service: name }, 'starting the joined host\'s instances failed'))
+        .finally(() => this.#filling.delete(name));
     }
   }
 

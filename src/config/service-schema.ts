@@ -114,7 +114,11 @@ export const serviceSchema = z
       .min(1, 'list at least one host:port')
       .optional()
       .describe('Instances that run elsewhere, as host:port'),
-    instances: count(1).default(1).describe('How many instances of the release to run (run services)'),
+    instances: count(1).default(1).describe('How many instances of the release to run (run services); per host with placement: perHost'),
+    placement: z
+      .enum(['spread', 'perHost'])
+      .default('spread')
+      .describe('In a cluster: spread = instances in all, over the live hosts; perHost = instances on every live host (counted at each deploy and scale)'),
     health: healthSchema,
     outlier: outlierSchema,
     balance: z.enum(['round-robin', 'least-connections', 'random-two', 'hash']).default('round-robin'),

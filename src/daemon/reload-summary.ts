@@ -7,7 +7,7 @@ import type { Config, ServiceConfig } from '../config/index.js';
 export type { ReloadSummary };
 
 // Service settings read when a release or an instance is started, not by what runs now.
-const AT_NEXT_DEPLOY: ReadonlySet<string> = new Set(['run', 'instances', 'timeouts', 'deploy']);
+const AT_NEXT_DEPLOY: ReadonlySet<string> = new Set(['run', 'instances', 'placement', 'timeouts', 'deploy']);
 
 /**
  * @example reloadSummary(before, after) // { now: ['services.web.balance'], nextDeploy: ['services.web.run'], restart: [] }

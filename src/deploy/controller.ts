@@ -11,7 +11,7 @@ import type { TableSpec } from '../proxy/routing-table.js';
 import type { Instance } from '../runtime/instance.js';
 import type { InstanceRuntime } from '../runtime/instance-runtime.js';
 import type { DeploymentRow, ReleaseRow, ReleaseSpec, Store } from '../store/index.js';
-import { instanceCount, parseDeployRequest, releaseSpecFor, VERSION_LABEL } from './deploy-request.js';
+import { instanceCount, parseDeployRequest, processCount, releaseSpecFor, VERSION_LABEL } from './deploy-request.js';
 import { DeploymentRun, type HookName } from './deployment-run.js';
 import { DeployError, unknownService } from './errors.js';
 import { HookRunner } from './hook-runner.js';
@@ -45,6 +45,8 @@ export interface ControllerDeps {
   supervisor: InstanceRuntime;
   dataPlane: DataPlane;
   log: Logger;
+  /** How many hosts instances are placed on (cluster mode: the live ones); one when absent. */
+  hosts?: () => number;
 }
 
 export class Controller {
@@ -104,6 +106,10 @@ export class Controller {
     return run?.isActive ? run : undefined;
   }
 
+  private instanceCount(config: ServiceConfig, spec: ReleaseSpec, scaled: number | undefined): number {
+    return instanceCount(config, spec, scaled, this.deps.hosts?.() ?? 1);
+  }
+
   /** The count `scale` set (kept in the store across restarts), if any. */
   private scaledCount(service: string): number | undefined {
     return this.deps.store.scaledInstances(service) ?? undefined;
@@ -113,7 +119,8 @@ export class Controller {
   wantedInstances(service: string): number {
     const config = this.serviceConfig(service);
     const stable = this.deps.store.stableRelease(service);
-    return stable ? instanceCount(config, stable.spec, this.scaledCount(service)) : (config.targets?.length ?? config.instances);
+    if (stable) return this.instanceCount(config, stable.spec, this.scaledCount(service));
+    return config.targets?.length ?? processCount(config, undefined, this.deps.hosts?.() ?? 1);
   }
 
   standbyOf(service: string): { release: ReleaseRow; until: number } | undefined {
@@ -166,7 +173,7 @@ export class Controller {
     const { store } = this.deps;
     const stable = store.stableRelease(service) ?? null;
     const stableCount = stable === null ? 0 : this.deps.supervisor.instances({ releaseId: stable.id }).length;
-    const fresh = plan(strategy, { stableCount, targetCount: instanceCount(config, target.spec, this.scaledCount(service)), deploy: config.deploy, skipPauses });
+    const fresh = plan(strategy, { stableCount, targetCount: this.instanceCount(config, target.spec, this.scaledCount(service)), deploy: config.deploy, skipPauses });
     // Going back runs no deploy hooks (a migration is not undone by running it again); onRollback is for that.
     const planned = steps ?? (kind === 'rollback' ? fresh.filter((step) => step.kind !== 'hook') : fresh);
     const row = store.transaction(() => {
@@ -272,18 +279,21 @@ export class Controller {
     const { supervisor, store } = this.deps;
     const current = supervisor.instances({ releaseId: stable.id });
     store.setScaledInstances(service, count);
-    store.addEvent({ service, type: 'service.scaled', message: `${service}: scaling ${stable.version} from ${current.length} to ${count} instances` });
-    if (count > current.length) {
-      const started = await Promise.all(Array.from({ length: count - current.length }, () => supervisor.start(service, config, stable)));
+    // With placement perHost the count is per host: the cluster runs it on every live host.
+    const wanted = this.instanceCount(config, stable.spec, count);
+    const perHost = wanted === count ? '' : ` (${count} on each of ${wanted / count} hosts)`;
+    store.addEvent({ service, type: 'service.scaled', message: `${service}: scaling ${stable.version} from ${current.length} to ${wanted} instances${perHost}` });
+    if (wanted > current.length) {
+      const started = await Promise.all(Array.from({ length: wanted - current.length }, () => supervisor.start(service, config, stable)));
       const routing = this.routing(service);
       await this.setRouting(service, { ...routing, inRotation: new Set([...routing.inRotation, ...started]) });
-    } else if (count < current.length) {
-      const leaving = current.slice(count);
+    } else if (wanted < current.length) {
+      const leaving = current.slice(wanted);
       const routing = this.routing(service);
       await this.setRouting(service, { ...routing, inRotation: new Set([...routing.inRotation].filter((i) => !leaving.includes(i))) });
       await Promise.all(leaving.map((i) => supervisor.stop(i, config)));
     }
-    return { from: current.length, to: count };
+    return { from: current.length, to: wanted };
   }
 
   /** Brings a service's stable release up (used at start, after recovery). */
@@ -297,7 +307,7 @@ export class Controller {
       const spec: ReleaseSpec = config.targets !== undefined ? { kind: 'static', targets: config.targets } : releaseSpecFor(config, { version: config.run!.version, env: {} });
       const release = store.createRelease(service, config.run?.version ?? 'static', spec);
       const row = this.begin(service, release, 'rolling', 'deploy', true, [
-        { kind: 'start', release: 'target', count: instanceCount(config, spec, undefined) },
+        { kind: 'start', release: 'target', count: this.instanceCount(config, spec, undefined) },
         { kind: 'route', rotation: { target: 'all', stable: 0 }, weights: { mode: 'instances' }, preview: false },
         { kind: 'promote' },
       ]);
@@ -307,7 +317,7 @@ export class Controller {
     }
     // A deployment in progress (taken over from the last controller) owns the service's instances.
     if (this.activeRun(service)) return;
-    const count = instanceCount(config, stable.spec, this.scaledCount(service));
+    const count = this.instanceCount(config, stable.spec, this.scaledCount(service));
     const serving = [...this.routing(service).inRotation].filter((i) => i.release.id === stable.id && i.isLive);
     const missing = count - serving.length;
     if (missing <= 0) return;

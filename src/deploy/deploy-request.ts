@@ -81,7 +81,15 @@ export function releaseSpecFor(config: ServiceConfig, request: Pick<DeployReques
   };
 }
 
-/** How many instances a release should run. */
-export function instanceCount(config: ServiceConfig, spec: ReleaseSpec, scaled: number | undefined): number {
-  return spec.kind === 'static' ? spec.targets.length : (scaled ?? config.instances);
+/**
+ * How many instances a release should run: its targets, or the count (`scale`'s, else the config's),
+ * times the live hosts when the service places that many on every host.
+ */
+export function instanceCount(config: ServiceConfig, spec: ReleaseSpec, scaled: number | undefined, hosts = 1): number {
+  return spec.kind === 'static' ? spec.targets.length : processCount(config, scaled, hosts);
+}
+
+/** The instances of a service switchyard runs: the count, times the live hosts with placement perHost. */
+export function processCount(config: ServiceConfig, scaled: number | undefined, hosts = 1): number {
+  return (scaled ?? config.instances) * (config.placement === 'perHost' ? Math.max(1, hosts) : 1);
 }

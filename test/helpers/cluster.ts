@@ -15,6 +15,7 @@ export interface HostOptions {
   node: string;
   leaseTtl?: string;
   instances?: number;
+  placement?: 'spread' | 'perHost';
 }
 
 export class ClusterHost {
@@ -28,7 +29,7 @@ export class ClusterHost {
     readonly daemon: DaemonProcess,
   ) {}
 
-  static async start({ tmp, etcd, node, leaseTtl = '2s', instances = 3 }: HostOptions): Promise<ClusterHost> {
+  static async start({ tmp, etcd, node, leaseTtl = '2s', instances = 3, placement = 'spread' }: HostOptions): Promise<ClusterHost> {
     const proxyPort = await freePort();
     let adminPort = await freePort();
     while (adminPort === proxyPort) adminPort = await freePort();
@@ -41,6 +42,7 @@ export class ClusterHost {
       '  web:',
       `    run: { command: node ${NODE_APP}, version: v1, env: { APP_VERSION: "{version}" } }`,
       `    instances: ${instances}`,
+      `    placement: ${placement}`,
       '    health: { path: /healthz, interval: 200ms, timeout: 1s }',
       '    drain: { timeout: 5s }',
       // Short: an instance stopped with a request still in flight (a drain that did not wait) fails it.
