@@ -245,6 +245,25 @@ export class ClusterSupervisor {
     }
   }
 
+  /**
+   * An instance still starting on a host that left goes to another live host, under the same id (so a
+   * deployment's records of it stay true); its wait for health goes on, within the same start timeout.
+   * Should the old host come back, its agent stops its copy: desired state names the new host.
+   */
+  #move(instance: Instance, from: string | null): boolean {
+    if (this.#closed || instance.state !== 'starting') return false;
+    this.#nodes.delete(instance.id);
+    const to = this.#place(instance.service, instance.release.id);
+    if (to === null || to === from) {
+      if (from !== null) this.#nodes.set(instance.id, from);
+      return false;
+    }
+    this.#nodes.set(instance.id, to);
+    this.deps.store.updateInstance(instance.id, { node: to, address: null, pid: null });
+    this.deps.store.addEvent({ service: instance.service, instanceId: instance.id, type: 'instance.starting', message: `${instance.id}: its host ${from ?? '?'} left the cluster while it started; starting it on ${to}`, data: { node: to } });
+    return true;
+  }
+
   /** Follows one instance's report: its address, readiness, crashes, health, and its end. */
   #check(id: string): void {
     const instance = this.#live.get(id);
@@ -254,7 +273,11 @@ export class ClusterSupervisor {
     const live = view.isLive(node);
     if (instance === undefined) return;
     if ((observed === undefined || observed.state === 'stopped') && instance.stopping) this.#gone.get(id)?.();
-    if (!live && !instance.stopping) this.#waiters.get(id)?.reject(new InstanceStartError(`${id}: its host ${node ?? '?'} left the cluster`));
+    if (!live && !instance.stopping && this.#waiters.has(id)) {
+      // Still starting: the host's loss is not the release's fault; start it on another host instead.
+      if (this.#move(instance, node)) return;
+      this.#waiters.get(id)?.reject(new InstanceStartError(`${id}: its host ${node ?? '?'} left the cluster`));
+    }
     if (observed === undefined) return this.#noteHealth(instance, false, `not reported by ${node ?? '?'}`);
     if (observed.address !== null && observed.address !== instance.address) instance.address = observed.address;
     const restarts = this.#restarts.get(id) ?? 0;

@@ -16,7 +16,7 @@ export interface NewInstance {
   node?: string | null;
 }
 
-export type InstancePatch = Partial<Pick<InstanceRow, 'address' | 'pid' | 'state' | 'restarts'>>;
+export type InstancePatch = Partial<Pick<InstanceRow, 'address' | 'pid' | 'state' | 'restarts' | 'node'>>;
 
 export interface InstanceFilter {
   service?: string;
@@ -32,6 +32,7 @@ interface UpdateParams {
   pid: number | null;
   state: InstanceState | null;
   restarts: number | null;
+  node: string | null;
   updatedAt: string;
 }
 
@@ -64,6 +65,7 @@ export class InstanceTable {
          pid = CASE WHEN @setPid THEN @pid ELSE pid END,
          state = COALESCE(@state, state),
          restarts = COALESCE(@restarts, restarts),
+         node = COALESCE(@node, node),
          updated_at = @updatedAt
        WHERE id = @id
        RETURNING *`,
@@ -99,6 +101,7 @@ export class InstanceTable {
       pid: patch.pid ?? null,
       state: patch.state ?? null,
       restarts: patch.restarts ?? null,
+      node: patch.node ?? null,
       updatedAt: nowIso(),
     });
     if (record === undefined) throw new StoreError('SY_ERR_STATE_NOT_FOUND', this.path, `no instance ${id} to update`);

@@ -178,13 +178,17 @@ const compaction: Scenario = {
       compactedAt = status.header.revision;
       return `compacted at revision ${compactedAt}`;
     });
-    // Every host routes by the same revision soon after the last change.
+    // Every host routes by the same revision soon after the last change: as each host reports it,
+    // read at one moment from one host (three separate reads could straddle a change).
     const finishedAt = Date.now();
+    let seen: number[] = [];
     const revisions = await waitFor(async () => {
-      const views = await Promise.all(HOSTS.map((h) => lab.cluster(h)));
-      const seen = views.map((v) => v.revision);
-      return seen.every((r) => r === seen[0]) && seen[0]! > compactedAt ? seen : undefined;
-    }, { timeout: 10_000, interval: 50, message: 'every host at one revision' });
+      const view = await lab.cluster(via);
+      seen = view.hosts.filter((h) => h.live).map((h) => h.revision);
+      return seen.length === HOSTS.length && seen.every((r) => r === seen[0]) && seen[0]! > compactedAt ? seen : undefined;
+    }, { timeout: 10_000, interval: 50, message: 'every host at one revision' }).catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}; last seen ${seen.join(', ')} (compacted at ${compactedAt})`);
+    });
     return `compacted at revision ${compactedAt} mid-deploy (deployment ${deployment.id}); every host at revision ${revisions[0]} ${seconds(Date.now() - finishedAt)} after the deployment was seen done`;
   },
 };
