@@ -172,6 +172,23 @@ describe('EtcdStore', { skip: ETCD_INSTALLED ? false : NO_ETCD }, () => {
     assert.equal(watcher.feed.relists.get('compacted'), 1);
   });
 
+  it('names the revision of the newest desired-state change it heard, not a later report of a host', async () => {
+    const prefix = freshPrefix();
+    const writer = await open(prefix, 'h1');
+    const watcher = await open(prefix, 'h2', 60_000);
+    const heard: number[] = [];
+    watcher.onTablesChanged((revision) => heard.push(revision));
+    await watcher.feed.pause();
+    writer.createRelease('web', 'v1', spec);
+    await writer.flush();
+    const changedAt = writer.committedRevision;
+    // A host's report lands after it, before the watch delivers: both come in one response.
+    await writer.client.put(`${prefix}hosts/h9/status`).value('{}').exec();
+    await watcher.feed.resume();
+    await waitFor(() => heard.length > 0, { message: 'the watcher to hear the change' });
+    assert.deepEqual(heard, [changedAt], 'every host that has this state names the same revision');
+  });
+
   it('re-lists a watch that stopped delivering while etcd moved on (a stalled stream)', async () => {
     const prefix = freshPrefix();
     const writer = await open(prefix, 'h1');

@@ -378,6 +378,9 @@ export class EtcdStore implements Store {
     const added: EventRow[] = [];
     const others: FeedEntry[] = [];
     const ids = eventIds(entries);
+    // The newest desired-state change in this batch, not the response's header revision: other hosts'
+    // reports move that too, so hosts holding the same desired state would name different revisions.
+    let changed = 0;
     this.#mirror.atomically(() => {
       for (const entry of entries) {
         const parsed = parseKey(entry.key);
@@ -385,6 +388,7 @@ export class EtcdStore implements Store {
           others.push(entry);
           continue;
         }
+        changed = Math.max(changed, entry.modRevision);
         // Events enter the mirror only from etcd (with their id), so no echo of them is ever stale.
         if (parsed.folder !== 'events' && this.#queue.isStale(entry.key, entry.modRevision)) continue;
         const value: unknown = entry.value === null ? null : JSON.parse(entry.value);
@@ -393,7 +397,7 @@ export class EtcdStore implements Store {
       }
     });
     if (others.length > 0) for (const listener of this.#others) listener.changes(others, revision);
-    if (others.length < entries.length) for (const listener of this.#tableListeners) listener(revision);
+    if (changed > 0) for (const listener of this.#tableListeners) listener(changed);
     this.#publish(added);
   }
 

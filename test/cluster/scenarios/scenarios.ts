@@ -8,6 +8,8 @@ import { HOSTS, LEASE_TTL_MS, signal, VIP_HOSTS, type ClusterLab, type Host } fr
 export interface ScenarioContext {
   lab: ClusterLab;
   nextVersion: () => string;
+  /** Says a host was cut off the network: a POST its app recorded whose answer never came is excused. */
+  cut: (host: Host) => void;
 }
 
 export interface Scenario {
@@ -91,6 +93,7 @@ const leaderHostCut: Scenario = {
     try {
       ({ deployment } = await deployDuring(context, { via: rest[0]!, strategy: 'canary', askAfter: rest }, async () => {
         const cutAt = Date.now();
+        context.cut(leader);
         await lab.link(leader, 'down');
         next = await newLeader(lab, rest[0]!, leader);
         const electedMs = Date.now() - cutAt;
