@@ -54,16 +54,23 @@ export class HostLease {
     try {
       const response = await this.#lease.keepaliveOnce({ deadline: Date.now() + (this.ttlSeconds * 1000) / 3 });
       if (Number(response.TTL) > 0) return;
-      await this.#grant();
-      void this.#write();
+      await this.#replaceLease();
     } catch (err) {
       this.onError(err, 'host lease keep-alive');
       // Expired while etcd could not be reached: keeping the dead lease alive would fail forever.
-      if (err instanceof EtcdLeaseInvalidError && !this.#closed) {
-        await this.#grant().catch((e: unknown) => this.onError(e, 'host lease'));
-        void this.#write();
-      }
+      if (err instanceof EtcdLeaseInvalidError && !this.#closed) await this.#replaceLease();
     }
+  }
+
+  /** A lease etcd no longer knows (expired while unreachable, or revoked): a new one, every key written again under it. */
+  async #replaceLease(): Promise<void> {
+    try {
+      await this.#grant();
+    } catch (err) {
+      this.onError(err, 'host lease');
+      return;
+    }
+    void this.#write();
   }
 
   async #write(): Promise<void> {
@@ -84,7 +91,7 @@ export class HostLease {
           for (const key of keys) this.#dirty.add(key);
           this.onError(err, 'host report');
           // A lease etcd no longer knows is replaced; anything else is tried again shortly.
-          if (/lease not found/i.test(String(err))) await this.#grant().catch((e: unknown) => this.onError(e, 'host lease'));
+          if (/lease not found/i.test(String(err))) await this.#replaceLease();
           await new Promise((resolve) => setTimeout(resolve, 200));
         }
       }

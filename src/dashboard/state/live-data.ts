@@ -134,7 +134,8 @@ export class LiveData {
     if (this.ticking || this.store.get().auth !== 'ok' || document.hidden) return;
     this.ticking = true;
     try {
-      const [services, cluster] = await Promise.all([this.fetchServices(), this.fetchCluster()]);
+      // The hosts move only in cluster mode, which the daemon said at start: one host is not asked again.
+      const [services, cluster] = await Promise.all([this.fetchServices(), this.store.get().cluster === null ? null : this.fetchCluster()]);
       this.store.set({ services, cluster, unreachableSince: null });
       // The daemon answers again: the event stream need not wait out its backoff.
       if (this.store.get().feed === 'unreachable') this.feed.retryNow();
