@@ -19,10 +19,19 @@ const OUTPUT = fileURLToPath(new URL('../../test-output/dashboard/', import.meta
 const LAPTOP = { width: 1280, height: 800 };
 const skip = existsSync(CHROMIUM) || process.env.CI === 'true' ? false : `${CHROMIUM} is missing (apt-get install chromium)`;
 
-/** True when the element is entirely inside the first screen (no scrolling needed). */
-async function aboveTheFold(locator: Locator): Promise<boolean> {
-  const box = await locator.boundingBox();
-  return box !== null && box.y >= 0 && box.y + box.height <= LAPTOP.height;
+/**
+ * True when the element is entirely inside the first screen (no scrolling needed). The status strip is
+ * rebuilt every second (its time left ticks), so the element is found and measured in one task of the
+ * page: a locator's `boundingBox()` can resolve an element and then measure it after it was replaced.
+ */
+async function aboveTheFold(page: Page, selector: string): Promise<boolean> {
+  await page.locator(selector).first().waitFor();
+  const box = await page.evaluate((css) => {
+    const rect = document.querySelector(css)?.getBoundingClientRect();
+    return rect === undefined ? null : { top: rect.top, bottom: rect.bottom };
+  }, selector);
+  assert.ok(box !== null, `${selector} is on the page`);
+  return box.top >= 0 && box.bottom <= LAPTOP.height;
 }
 
 async function deployFromDialog(page: Page, version: string, strategy: string, env = ''): Promise<void> {
@@ -84,7 +93,9 @@ describe('the dashboard at a glance', { skip }, () => {
     assert.match(await text(strip.locator('[data-fact="weight"]')), /^weight v2 gets 20% of traffic$/i);
     assert.match(await text(strip.locator('[data-fact="time-left"]')), /^time left \d:\d\d of 0:30$/i);
     assert.match(await text(strip.locator('[data-fact="verdict"]')), /^last verdict pass canary [\d.]+% errors \(\d+\/\d+\), p99 [\d.]+ m?s · baseline [\d.]+% errors \(\d+\/\d+\), p99 [\d.]+ m?s maxErrorRate: canary error rate/i);
-    for (const fact of ['weight', 'time-left', 'verdict']) assert.ok(await aboveTheFold(strip.locator(`[data-fact="${fact}"]`)), `${fact} above the fold at 1280×800`);
+    for (const fact of ['weight', 'time-left', 'verdict']) {
+      assert.ok(await aboveTheFold(page, `.status-strip[data-status="running"] [data-fact="${fact}"]`), `${fact} above the fold at 1280×800`);
+    }
     const canaryColour = await colourOf(page, 'v2');
     const stableColour = await colourOf(page, 'v1');
     assert.notEqual(canaryColour, stableColour);
@@ -99,13 +110,14 @@ describe('the dashboard at a glance', { skip }, () => {
 
     // v3 from the dialog with FAILURE_RATE=1 in its environment: the analysis fails it, the header says so.
     await deployFromDialog(page, 'v3', 'canary', 'FAILURE_RATE=1');
-    const flagged = page.locator('.status-strip[data-status="flagged"][data-state="rolled-back"]');
+    const flaggedSelector = '.status-strip[data-status="flagged"][data-state="rolled-back"]';
+    const flagged = page.locator(flaggedSelector);
     await flagged.waitFor({ timeout: 60_000 });
     assert.match(await text(flagged), /Deployment #\d+ \(canary v2 → v3\) rolled back/);
     assert.match(await text(flagged.locator('.status-reason')), /canary analysis failed: maxErrorRate: canary error rate 100/);
     assert.equal(await page.locator('.service-title [data-phase]').getAttribute('data-phase'), 'rolled-back', 'the title does not say steady');
     assert.equal(await page.locator('.service-card[data-service="web"] [data-phase]').getAttribute('data-phase'), 'rolled-back');
-    assert.ok(await aboveTheFold(flagged), 'the failure is at the top');
+    assert.ok(await aboveTheFold(page, flaggedSelector), 'the failure is at the top');
     await page.screenshot({ path: `${OUTPUT}13-rolled-back-flagged-1280x800.png` });
 
     // Still flagged after a reload (the acknowledgement is the daemon's, not the tab's), until acknowledged.
