@@ -26,12 +26,13 @@ const skip = existsSync(CHROMIUM) || process.env.CI === 'true' ? false : `${CHRO
  */
 async function aboveTheFold(page: Page, selector: string): Promise<boolean> {
   await page.locator(selector).first().waitFor();
-  const box = await page.evaluate((css) => {
-    const rect = document.querySelector(css)?.getBoundingClientRect();
-    return rect === undefined ? null : { top: rect.top, bottom: rect.bottom };
-  }, selector);
+  // A string expression: the test's TypeScript has no DOM types, the page has.
+  const box = await page.evaluate<[number, number] | null>(
+    `(() => { const r = document.querySelector(${JSON.stringify(selector)})?.getBoundingClientRect(); return r ? [r.top, r.bottom] : null; })()`,
+  );
   assert.ok(box !== null, `${selector} is on the page`);
-  return box.top >= 0 && box.bottom <= LAPTOP.height;
+  const [top, bottom] = box;
+  return top >= 0 && bottom <= LAPTOP.height;
 }
 
 async function deployFromDialog(page: Page, version: string, strategy: string, env = ''): Promise<void> {
