@@ -88,7 +88,7 @@ export class HostAgent {
 
   /** Adopts what this host ran before, matches desired state, publishes the first table, then reports every second. */
   async start(): Promise<void> {
-    this.#desired = Math.max(this.#desired, this.deps.store.revision);
+    this.#desired = Math.max(this.#desired, this.deps.store.tablesRevision);
     this.#adopt();
     this.#reconcile();
     await this.#publish();

@@ -189,6 +189,30 @@ describe('EtcdStore', { skip: ETCD_INSTALLED ? false : NO_ETCD }, () => {
     assert.deepEqual(heard, [changedAt], 'every host that has this state names the same revision');
   });
 
+  it('names the same revision after a re-list as its watch did, a leader\'s deletion included', async () => {
+    const prefix = freshPrefix();
+    const leaderKey = `${prefix}leader`;
+    const writer = await open(prefix, 'h1');
+    const created = Number((await writer.client.put(leaderKey).value('h1').exec()).header.revision);
+    writer.setFence({ key: leaderKey, createRevision: created });
+    const watcher = await open(prefix, 'h2', 60_000);
+    const release = writer.createRelease('web', 'v1', spec);
+    writer.endRollbackWindow('web', release.id, 'the contract migration ran');
+    await writer.flush();
+    writer.reopenRollbackWindow(release.id); // deletes the key: a listing cannot show it
+    await writer.flush();
+    const deletedAt = writer.committedRevision;
+    await waitFor(() => watcher.tablesRevision === deletedAt, { message: 'the watch to deliver the deletion' });
+    // Other hosts report after it; then the watcher lists everything again (as after a compaction).
+    await writer.client.put(`${prefix}hosts/h9/status`).value('{}').exec();
+    const heard: number[] = [];
+    watcher.onTablesChanged((revision) => heard.push(revision));
+    await watcher.feed.relist('stalled');
+    assert.ok(watcher.revision > deletedAt, 'the listing is at a later revision');
+    assert.deepEqual(heard, [deletedAt], 'the same revision as the hosts whose watch never broke');
+    assert.equal(watcher.tablesRevision, deletedAt);
+  });
+
   it('re-lists a watch that stopped delivering while etcd moved on (a stalled stream)', async () => {
     const prefix = freshPrefix();
     const writer = await open(prefix, 'h1');

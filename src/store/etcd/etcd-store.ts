@@ -17,7 +17,7 @@ import { createEtcdClient } from './etcd-client.js';
 import { eventKey, keyOf, normalisePrefix, parseKey, type Folder } from './keys.js';
 import { Mirror } from './mirror.js';
 import { PrefixFeed, type FeedEntry, type FeedListener } from './prefix-feed.js';
-import { WriteQueue, type Fence, type WriteOp } from './write-queue.js';
+import { WRITER_KEY, WriteQueue, type Fence, type WriteOp } from './write-queue.js';
 
 export interface EtcdStoreOptions {
   /** The local member first. */
@@ -49,6 +49,8 @@ export class EtcdStore implements Store {
   readonly #capture: WriteOp[][] = [];
   readonly #others: FeedListener[] = [];
   readonly #tableListeners: ((revision: number) => void)[] = [];
+  /** The revision of the newest desired-state change the mirror holds (see `tablesRevision`). */
+  #tablesRevision = 0;
   /** Host events (an agent's instance crashed…): written whoever leads, never fenced. */
   readonly #hostEvents: WriteQueue;
   #eventSequence = 0;
@@ -92,7 +94,18 @@ export class EtcdStore implements Store {
     return this.feed.revision;
   }
 
-  /** Hears that desired state changed (after the mirror has it), with the revision it is now at. */
+  /**
+   * The revision of the newest desired-state change the mirror holds: the same number on every host that
+   * holds the same desired state, however each got there (a watch, or a listing after a compaction or a
+   * stall). `revision` is not: other hosts' reports move it too. A listing shows no deleted key, but every
+   * fenced transaction (every leader write, deletions too) also writes the writer key, so its mod revision
+   * stands for them.
+   */
+  get tablesRevision(): number {
+    return this.#tablesRevision;
+  }
+
+  /** Hears that desired state changed (after the mirror has it), with `tablesRevision` as it is now. */
   onTablesChanged(listener: (revision: number) => void): void {
     this.#tableListeners.push(listener);
   }
@@ -350,13 +363,16 @@ export class EtcdStore implements Store {
     const added: EventRow[] = [];
     const others: FeedEntry[] = [];
     const ids = eventIds(entries);
+    let newest = 0;
     this.#mirror.atomically(() => {
       for (const entry of entries) {
         const parsed = parseKey(entry.key);
+        if (entry.key === WRITER_KEY) newest = Math.max(newest, entry.modRevision);
         if (parsed === null) {
           others.push(entry);
           continue;
         }
+        newest = Math.max(newest, entry.modRevision);
         listed.add(entry.key);
         this.#noteOwnSequence(parsed.folder, parsed.id);
         if (parsed.folder !== 'events' && this.#queue.isStale(entry.key, entry.modRevision)) continue;
@@ -369,8 +385,10 @@ export class EtcdStore implements Store {
         this.#mirror.apply(parsed.folder, parsed.id, null, revision);
       }
     });
+    // Not max(): a restored etcd lists an older state, and that is what the mirror now holds.
+    this.#tablesRevision = newest;
     for (const listener of this.#others) listener.reset(others, revision);
-    for (const listener of this.#tableListeners) listener(revision);
+    for (const listener of this.#tableListeners) listener(newest);
     this.#publish(added);
   }
 
@@ -378,12 +396,12 @@ export class EtcdStore implements Store {
     const added: EventRow[] = [];
     const others: FeedEntry[] = [];
     const ids = eventIds(entries);
-    // The newest desired-state change in this batch, not the response's header revision: other hosts'
-    // reports move that too, so hosts holding the same desired state would name different revisions.
+    // The newest desired-state change in this batch (see `tablesRevision`).
     let changed = 0;
     this.#mirror.atomically(() => {
       for (const entry of entries) {
         const parsed = parseKey(entry.key);
+        if (entry.key === WRITER_KEY) changed = Math.max(changed, entry.modRevision);
         if (parsed === null) {
           others.push(entry);
           continue;
@@ -397,7 +415,10 @@ export class EtcdStore implements Store {
       }
     });
     if (others.length > 0) for (const listener of this.#others) listener.changes(others, revision);
-    if (changed > 0) for (const listener of this.#tableListeners) listener(changed);
+    if (changed > 0) {
+      this.#tablesRevision = Math.max(this.#tablesRevision, changed);
+      for (const listener of this.#tableListeners) listener(this.#tablesRevision);
+    }
     this.#publish(added);
   }
 
