@@ -58,6 +58,8 @@ export class HostAgent {
   #timer: NodeJS.Timeout | null = null;
   readonly #startedAt = Date.now();
   #leaving = false;
+  /** Instances of hosts that left the cluster, to be ended on this host's proxies once a table without them is in force. */
+  readonly #lost = new Set<string>();
   /** Drains of this host's proxies, per instance desired state says is draining (null: under way). */
   readonly #drains = new Map<string, DrainReport | null>();
 
@@ -75,6 +77,7 @@ export class HostAgent {
     // status report (its in-flight counts, its revision) changes none of that, and republishing on it would
     // loop: every publish writes this host's status, which every host (this one too) hears again.
     deps.view.onChange((changes) => {
+      for (const c of changes) if (c.kind === 'status' && c.liveness && c.node !== deps.node && !deps.view.isLive(c.node)) this.#hostLeft(c.node);
       if (changes.some((c) => c.kind === 'instance' || (c.kind === 'status' && c.liveness))) this.#tableChanged();
     });
     deps.view.onMetrics((node, metrics) => {
@@ -204,6 +207,7 @@ export class HostAgent {
         const spec = compileHostTable(this.deps.config(), this.deps.store, this.deps.view, this.deps.node, this.deps.config().cluster?.preferLocal ?? false);
         await this.deps.fleet.publish(spec);
         this.#table = spec;
+        this.#endLost(spec);
         this.#revision = Math.max(this.#revision, revision);
         this.#drainLeaving();
         this.#writeStatus();
@@ -213,6 +217,24 @@ export class HostAgent {
     } finally {
       this.#compiling = false;
     }
+  }
+
+  /** A host's lease ended: what this host's proxies have in flight to its instances will not be answered. */
+  #hostLeft(node: string): void {
+    for (const row of this.deps.store.instances({})) if (row.node === node) this.#lost.add(row.id);
+    this.deps.log.warn({ host: node }, 'a host left the cluster (its lease ended): its instances leave this host\'s table');
+  }
+
+  /**
+   * Ends what is in flight to the lost instances once every proxy here routes by a table without them, so
+   * a retry never goes back to them. One that is in the table again (its host came back) is left alone.
+   */
+  #endLost(spec: TableSpec): void {
+    if (this.#lost.size === 0) return;
+    const routed = new Set(spec.services.flatMap((s) => s.releases.flatMap((r) => r.endpoints.map((e) => e.id))));
+    const ended = [...this.#lost].filter((id) => !routed.has(id));
+    this.#lost.clear();
+    this.deps.fleet.lost(ended);
   }
 
   /**

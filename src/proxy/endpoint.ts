@@ -9,6 +9,11 @@ import type { Upstream } from './upstream/connection.js';
 export interface Cuttable {
   /** Ends the exchange now: HTTP closes the client connection, a WebSocket sends close 1001 first. */
   cut(): void;
+  /**
+   * Its endpoint's host left the cluster and will not answer: an HTTP attempt fails now as a reset
+   * (retried elsewhere when invariant 5 allows), a WebSocket closes as on a cut.
+   */
+  lose(): void;
 }
 
 export interface UpstreamTimeouts {

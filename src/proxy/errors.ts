@@ -82,6 +82,7 @@ export function classifyUpstreamError(err: unknown): UpstreamFailure {
     case 'EPIPE':
     case 'UND_ERR_SOCKET':
     case 'UND_ERR_CLOSED':
+    case 'SY_ERR_HOST_LOST':
       return 'reset';
     case 'UND_ERR_HEADERS_TIMEOUT':
     case 'UND_ERR_BODY_TIMEOUT':

@@ -22,6 +22,7 @@ import { clientResponseHeaders, forwardedProto, upstreamRequestHead } from './fo
 import type { ProxyContext } from './proxy-context.js';
 import type { ReleaseRoute, ServiceRoute } from './routing-table.js';
 import type { UpstreamHandler, UpstreamRequest } from './upstream/connection.js';
+import { UpstreamError } from './upstream/upstream-error.js';
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -139,6 +140,12 @@ export class Exchange implements UpstreamHandler, UpstreamRequest, Cuttable, Rou
     this.wasCut = true;
     this.abortUpstream?.();
     this.res.destroy();
+  }
+
+  lose(): void {
+    if (this.finished || this.upstreamDone) return;
+    // Not yet connected: closing the endpoint's connections (which follows) fails the attempt.
+    this.abortUpstream?.(new UpstreamError('upstream_reset', "the instance's host left the cluster", 'SY_ERR_HOST_LOST'));
   }
 
   private attempt(now: number): void {

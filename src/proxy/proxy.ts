@@ -137,6 +137,25 @@ export class Proxy implements ProxyContext, ExchangeObserver {
     return drainEndpoint(endpoint, timeoutMs);
   }
 
+  /**
+   * These endpoints' host left the cluster: nothing in flight to them will be answered (a host cut off the
+   * network sends no reset), so each exchange fails now instead of at its response timeout, and their
+   * connections close. How many exchanges and WebSockets that ended.
+   */
+  async lose(ids: readonly string[]): Promise<number> {
+    let ended = 0;
+    for (const id of ids) {
+      const endpoint = this.endpoints.get(id);
+      if (endpoint === undefined) continue;
+      for (const x of [...endpoint.active]) {
+        x.lose();
+        ended++;
+      }
+      await this.endpoints.retire(endpoint);
+    }
+    return ended;
+  }
+
   onExchangeEnd(exchange: Exchange): void {
     this.late.delete(exchange);
     this.ended();

@@ -96,6 +96,11 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
     if (this.toClient.atBoundary) this.sendGoingAway();
   }
 
+  /** Its host left the cluster: closed as at a drain deadline, the client told 1001 (going away). */
+  lose(): void {
+    this.cut();
+  }
+
   onConnect(abort: (err?: Error) => void): void {
     if (this.closed) return abort();
     this.connected = true;

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { Agent, request } from 'undici';
 import type { ClusterDaemonView } from '../../src/api/daemon-view.js';
 import type { RoutingView } from '../../src/api/wire.js';
 import { ClusterHost, instancesByHost, untilView } from '../helpers/cluster.js';
@@ -177,5 +178,44 @@ describe('cluster mode', { skip: ETCD_INSTALLED ? false : NO_ETCD }, () => {
       const logged = report.failed === 0 ? '' : survivors[i]!.daemon.stdout().split('\n').filter((l) => /"status":5\d\d/.test(l)).slice(0, 8).join('\n');
       assert.equal(report.failed, 0, `${survivors[i]!.node}'s proxy: ${report.failed} of ${report.outcomes.length} failed\n${failures(report)}\n${logged}`);
     }
+  });
+  it('ends the requests in flight to a host that stopped answering once its lease ends, and retries them on a live host', async (t) => {
+    // After the test above, two hosts are left.
+    const live = hosts.filter((h) => h.processes().length > 0);
+    assert.equal(live.length, 2, `two hosts left: ${live.map((h) => h.node).join(', ')}`);
+    const view = await live[0]!.cluster();
+    // The leader stays up: this is about the proxies, not about a new election.
+    const frozen = live.find((h) => h.node !== view.leader)!;
+    const via = live.find((h) => h !== frozen)!;
+    const frozenIds = new Set((instancesByHost(view)[frozen.node] ?? []).map((i) => i.id));
+    assert.ok(frozenIds.size > 0, `${frozen.node} runs instances of web`);
+    const frozenPids = new Set(frozen.processes());
+    // Slow GETs through the other host's proxy: balancing sends some of them to the frozen host's instances.
+    const client = new Agent({ connections: 16 });
+    const started = Date.now();
+    const answers = Array.from({ length: 8 }, () =>
+      request(`${via.proxyUrl}/?sleep=1500`, { dispatcher: client, headersTimeout: 90_000, bodyTimeout: 90_000 })
+        .then(async (res) => ({ status: res.statusCode, text: await res.body.text(), at: Date.now() }))
+        .catch((err: unknown) => ({ status: 0, text: String(err), at: Date.now() })),
+    );
+    await waitFor(async () => {
+      const routing = (await via.api<RoutingView>('GET', '/api/v1/routing')).body;
+      return routing.services.web?.releases.some((r) => r.endpoints.some((e) => frozenIds.has(e.id) && e.inFlight > 0));
+    }, { timeout: 10_000, interval: 20, message: `a request in flight to ${frozen.node}` });
+    const frozenAt = Date.now();
+    frozen.freeze();
+    try {
+      const results = await Promise.all(answers);
+      const slowest = Math.max(...results.map((r) => r.at)) - frozenAt;
+      t.diagnostic(`${frozen.node} frozen ${frozenAt - started} ms after the requests went out; every answer within ${slowest} ms of it (lease TTL ${LEASE_TTL_MS} ms)`);
+      assert.deepEqual(results.map((r) => r.status), Array(8).fill(200), JSON.stringify(results));
+      for (const r of results) assert.ok(!frozenPids.has((JSON.parse(r.text) as { pid: number }).pid), `an answer came from the frozen host: ${r.text}`);
+      // Without the end of what was in flight, they would wait for the response timeout (60 s).
+      assert.ok(slowest < LEASE_TTL_MS + 10_000, `the requests to the frozen host ended ${slowest} ms after it froze`);
+    } finally {
+      frozen.thaw();
+      await client.close();
+    }
+    await untilView(via, (v) => v.hosts.find((h) => h.node === frozen.node)?.live === true, `${frozen.node} live again after SIGCONT`);
   });
 });

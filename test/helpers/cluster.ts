@@ -89,6 +89,28 @@ export class ClusterHost {
     return markedProcesses(this.marker);
   }
 
+  /**
+   * The host stops answering without closing a connection, as a machine cut off the network or hung:
+   * every process of it SIGSTOPped (`thaw` resumes them; `crash` kills them stopped or not).
+   */
+  freeze(): void {
+    this.signalAll('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.signalAll('SIGCONT');
+  }
+
+  private signalAll(signal: NodeJS.Signals): void {
+    for (const pid of this.processes()) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // Gone already.
+      }
+    }
+  }
+
   /** The host dies at once, as a machine losing power: every process of it SIGKILLed. */
   async crash(): Promise<void> {
     for (const pid of this.processes()) {

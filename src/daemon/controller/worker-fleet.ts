@@ -92,6 +92,11 @@ export class WorkerFleet implements DataPlane {
     });
   }
 
+  /** Tells every worker these endpoints' host left the cluster: what is in flight to them ends now. */
+  lost(endpointIds: string[]): void {
+    if (endpointIds.length > 0) this.send({ t: 'lost', endpoints: endpointIds });
+  }
+
   endpoint(endpointId: string): EndpointReport {
     let inFlight = 0;
     let ejected = false;

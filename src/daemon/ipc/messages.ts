@@ -60,6 +60,15 @@ export interface DrainMessage {
   timeoutMs: number;
 }
 
+/**
+ * These endpoints' host left the cluster (its lease ended) and is in no table any more: what is still in
+ * flight to them will never be answered, so end it now (an idempotent request is tried elsewhere). No answer.
+ */
+export interface LostMessage {
+  t: 'lost';
+  endpoints: string[];
+}
+
 /** Describe the routing table you route by now; each worker answers with `described`. */
 export interface DescribeMessage {
   t: 'describe';
@@ -200,7 +209,7 @@ export interface UpgradeAnswer {
   status: UpgradeStatus;
 }
 
-export type ToWorker = WorkerStart | TableMessage | TlsMessage | DrainMessage | DescribeMessage | WorkerStop;
+export type ToWorker = WorkerStart | TableMessage | TlsMessage | DrainMessage | LostMessage | DescribeMessage | WorkerStop;
 export type FromWorker = Omit<AckMessage, 'worker'> | Omit<DrainedMessage, 'worker'> | Omit<ObservationsMessage, 'worker'> | Omit<DescribedMessage, 'worker'>;
 export type WorkerReport = AckMessage | DrainedMessage | ObservationsMessage | DescribedMessage;
 export type ToController =
@@ -212,4 +221,4 @@ export type ToController =
   | ControllerReload
   | UpgradeAnswer
   | UpgradeStatusMessage;
-export type FromController = TableMessage | TlsMessage | DrainMessage | DescribeMessage | ControllerReady | ControllerFatal | ConfigAccepted | ReplaceWorker | UpgradeRequest;
+export type FromController = TableMessage | TlsMessage | DrainMessage | LostMessage | DescribeMessage | ControllerReady | ControllerFatal | ConfigAccepted | ReplaceWorker | UpgradeRequest;

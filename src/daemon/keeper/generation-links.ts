@@ -5,7 +5,7 @@
 // once the old workers drained it too. These links carry that over the IPC channel between the keepers.
 import type { ChildProcess } from 'node:child_process';
 import type { DrainReport } from '../../proxy/drain.js';
-import type { AckMessage, DrainedMessage, DrainMessage, TableMessage } from '../ipc/messages.js';
+import type { AckMessage, DrainedMessage, DrainMessage, LostMessage, TableMessage } from '../ipc/messages.js';
 import type { FromPredecessor, FromSuccessor } from './generations.js';
 
 /** Beyond the drain's own deadline, how long a drain waits for the previous generation's answer. */
@@ -64,6 +64,11 @@ export class PredecessorLink {
 
   table(message: TableMessage): void {
     if (this.send(message)) this.sentTable = Math.max(this.sentTable, message.version);
+  }
+
+  /** The previous generation's workers may hold requests to a lost host too. */
+  lost(message: LostMessage): void {
+    this.send(message);
   }
 
   /**
@@ -157,7 +162,7 @@ export class SuccessorRelay {
   constructor(
     private readonly successor: ChildProcess,
     private readonly workers: () => number[],
-    private readonly fanOut: (message: TableMessage | DrainMessage) => void,
+    private readonly fanOut: (message: TableMessage | DrainMessage | LostMessage) => void,
     /** The oldest table any live worker here has acknowledged. */
     private readonly oldestAcked: () => number,
   ) {}
@@ -175,6 +180,10 @@ export class SuccessorRelay {
     const message = raw as FromSuccessor;
     if (message.t === 'table') {
       this.relayedTable = Math.max(this.relayedTable, message.version);
+      this.fanOut(message);
+      return true;
+    }
+    if (message.t === 'lost') {
       this.fanOut(message);
       return true;
     }

@@ -3,7 +3,7 @@
 // state lock and the listening sockets (the same sockets: no second bind, no accept queue lost). What is
 // passed, and the few messages the two keepers exchange over the IPC channel between them.
 import type { DrainReport } from '../../proxy/drain.js';
-import type { DrainMessage, TableMessage } from '../ipc/messages.js';
+import type { DrainMessage, LostMessage, TableMessage } from '../ipc/messages.js';
 import type { InheritedSocket } from './listeners.js';
 
 /** The environment variable that tells a new keeper it takes over, and from what. */
@@ -24,7 +24,7 @@ export type ToPredecessor = { t: 'warm' } | { t: 'serving' } | { t: 'failed'; me
  * Everything the new generation's keeper sends the old one: its progress, then (from the takeover on,
  * while the old one runs) every table and drain of its controller (see generation-links.ts).
  */
-export type FromSuccessor = ToPredecessor | TableMessage | DrainMessage;
+export type FromSuccessor = ToPredecessor | TableMessage | DrainMessage | LostMessage;
 
 /** Old generation → new: its controller is gone, so the new one may take over as the only writer. */
 export interface TakeOverNow {

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import type { Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from '../../config/index.js';
-import type { ControllerStart, DrainedMessage, DrainMessage, FromController, FromWorker, TableMessage, TlsMessage, ToController, ToWorker, WorkerInfo } from '../ipc/messages.js';
+import type { ControllerStart, DrainedMessage, DrainMessage, FromController, LostMessage, FromWorker, TableMessage, TlsMessage, ToController, ToWorker, WorkerInfo } from '../ipc/messages.js';
 import { StartError } from '../start-error.js';
 import { childFd, CONTROLLER_ENTRY, restartEnv, spawnChild, WORKER_ENTRY } from './child-processes.js';
 import { PredecessorLink, SuccessorRelay } from './generation-links.js';
@@ -344,6 +344,9 @@ export class Keeper {
       case 'drain':
         this.predecessor?.drain(message);
         return this.toWorkers(message);
+      case 'lost':
+        this.predecessor?.lost(message);
+        return this.toWorkers(message);
       case 'describe':
         return this.toWorkers(message);
       case 'ready':
@@ -396,13 +399,15 @@ export class Keeper {
     this.toController(message);
   }
 
-  /** The successor's table or drain: this generation's workers serve on by it, and so does any older one. */
-  private fromSuccessor(message: TableMessage | DrainMessage): void {
+  /** The successor's table, drain or lost endpoints: this generation's workers serve on by it, and so does any older one. */
+  private fromSuccessor(message: TableMessage | DrainMessage | LostMessage): void {
     if (message.t === 'table') {
       if (message.version > (this.lastTable?.version ?? 0)) this.lastTable = message;
       this.predecessor?.table(message);
-    } else {
+    } else if (message.t === 'drain') {
       this.predecessor?.drain(message);
+    } else {
+      this.predecessor?.lost(message);
     }
     this.toWorkers(message);
   }

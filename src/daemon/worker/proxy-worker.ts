@@ -52,6 +52,8 @@ export class ProxyWorker {
         return;
       case 'drain':
         return void this.drain(message);
+      case 'lost':
+        return void this.lose(message.endpoints);
       case 'describe':
         if (this.proxy) this.send({ t: 'described', id: message.id, table: describeTable(this.proxy.table, Date.now()) });
         return;
@@ -145,6 +147,11 @@ export class ProxyWorker {
       await proxy.endpoints.retire(endpoint);
     }
     this.send({ t: 'drained', id: message.id, report });
+  }
+
+  private async lose(endpoints: string[]): Promise<void> {
+    const ended = (await this.proxy?.lose(endpoints)) ?? 0;
+    if (ended > 0) this.log.warn({ endpoints, ended }, "ended the requests and WebSockets in flight to instances whose host left the cluster");
   }
 
   /** Sends what was observed since the last time, and every endpoint's in-flight count. */
