@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { WorkerFleet } from '../daemon/controller/worker-fleet.js';
 import type { ObservationsMessage } from '../daemon/ipc/messages.js';
-import { HealthChecker } from '../health/active-checker.js';
+import { healthPolicy } from '../daemon/service-policy.js';
+import { HealthChecker, probe } from '../health/active-checker.js';
 import type { ObservationBatch } from '../metrics/observations.js';
 import type { RequestMetrics } from '../metrics/request-metrics.js';
 import type { DrainReport } from '../proxy/drain.js';
@@ -58,8 +59,8 @@ export class HostAgent {
   #timer: NodeJS.Timeout | null = null;
   readonly #startedAt = Date.now();
   #leaving = false;
-  /** Instances of hosts that left the cluster, to be ended on this host's proxies once a table without them is in force. */
-  readonly #lost = new Set<string>();
+  /** Instances of hosts that left the cluster, by id: checked once a table without them is in force. */
+  readonly #lost = new Map<string, { service: string; address: string }>();
   /** Drains of this host's proxies, per instance desired state says is draining (null: under way). */
   readonly #drains = new Map<string, DrainReport | null>();
 
@@ -219,22 +220,37 @@ export class HostAgent {
     }
   }
 
-  /** A host's lease ended: what this host's proxies have in flight to its instances will not be answered. */
+  /** A host's lease ended: its instances leave this host's table; the next publish checks them (`#endLost`). */
   #hostLeft(node: string): void {
-    for (const row of this.deps.store.instances({})) if (row.node === node) this.#lost.add(row.id);
-    this.deps.log.warn({ host: node }, 'a host left the cluster (its lease ended): its instances leave this host\'s table');
+    const onHost = new Set(this.deps.store.instances({}).filter((row) => row.node === node).map((row) => row.id));
+    // Their addresses left the view with the host's keys; the table in force still has them.
+    for (const service of this.#table.services) {
+      for (const endpoint of service.releases.flatMap((r) => r.endpoints)) {
+        if (onHost.has(endpoint.id)) this.#lost.set(endpoint.id, { service: service.name, address: endpoint.address });
+      }
+    }
+    this.deps.log.warn({ host: node }, "a host left the cluster (its lease ended): its instances leave this host's table");
   }
 
   /**
-   * Ends what is in flight to the lost instances once every proxy here routes by a table without them, so
-   * a retry never goes back to them. One that is in the table again (its host came back) is left alone.
+   * Once every proxy here routes by a table without the lost instances (so a retry never goes back to
+   * them), ends what is in flight to each one that does not answer its health check from here either.
+   * A lease also lapses when etcd is in trouble while the host serves on: its requests finish as usual.
+   * One that is in the table again (its host came back) is left alone.
    */
   #endLost(spec: TableSpec): void {
     if (this.#lost.size === 0) return;
     const routed = new Set(spec.services.flatMap((s) => s.releases.flatMap((r) => r.endpoints.map((e) => e.id))));
-    const ended = [...this.#lost].filter((id) => !routed.has(id));
+    for (const [id, { service, address }] of this.#lost) {
+      const config = this.deps.config().services[service];
+      if (routed.has(id) || config === undefined) continue;
+      void probe(address, healthPolicy(config)).then((result) => {
+        if (result.ok) return;
+        this.deps.log.warn({ instance: id, address, check: result.detail }, 'an instance whose host left does not answer: ending what is in flight to it');
+        this.deps.fleet.lost([id]);
+      });
+    }
     this.#lost.clear();
-    this.deps.fleet.lost(ended);
   }
 
   /**

@@ -11,7 +11,7 @@ function endpoint(id = 'web/1', weight = 1, address = '192.0.2.1:80'): Endpoint 
   return e;
 }
 
-const exchange = (): Cuttable => ({ cut() {}, lose() {} });
+const exchange = (): Cuttable => ({ cut() {}, lose: () => false });
 
 after(async () => {
   await Promise.all(created.map((e) => e.pool.destroy()));

@@ -10,10 +10,12 @@ export interface Cuttable {
   /** Ends the exchange now: HTTP closes the client connection, a WebSocket sends close 1001 first. */
   cut(): void;
   /**
-   * Its endpoint's host left the cluster and will not answer: an HTTP attempt fails now as a reset
-   * (retried elsewhere when invariant 5 allows), a WebSocket closes as on a cut.
+   * Its endpoint's host left the cluster and does not answer. True when this ended it: an idempotent
+   * request that got nothing yet fails now as a reset, to be tried on another instance. Anything else
+   * (a POST, a response under way, a WebSocket) waits on: the host may only be cut off for a while, and
+   * its answer may still come.
    */
-  lose(): void;
+  lose(): boolean;
 }
 
 export interface UpstreamTimeouts {

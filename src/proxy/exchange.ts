@@ -142,10 +142,12 @@ export class Exchange implements UpstreamHandler, UpstreamRequest, Cuttable, Rou
     this.res.destroy();
   }
 
-  lose(): void {
-    if (this.finished || this.upstreamDone) return;
-    // Not yet connected: closing the endpoint's connections (which follows) fails the attempt.
-    this.abortUpstream?.(new UpstreamError('upstream_reset', "the instance's host left the cluster", 'SY_ERR_HOST_LOST'));
+  lose(): boolean {
+    // Not yet connected: the connect times out and is retried like any refused one.
+    if (this.finished || this.upstreamDone || this.abortUpstream === null || this.res.headersSent) return false;
+    if (!IDEMPOTENT.has(this.method) || this.hasBody) return false;
+    this.abortUpstream(new UpstreamError('upstream_reset', "the instance's host left the cluster", 'SY_ERR_HOST_LOST'));
+    return true;
   }
 
   private attempt(now: number): void {

@@ -138,20 +138,19 @@ export class Proxy implements ProxyContext, ExchangeObserver {
   }
 
   /**
-   * These endpoints' host left the cluster: nothing in flight to them will be answered (a host cut off the
-   * network sends no reset), so each exchange fails now instead of at its response timeout, and their
-   * connections close. How many exchanges and WebSockets that ended.
+   * These endpoints' host left the cluster and does not answer; a host cut off the network sends no reset,
+   * so what is in flight to them would wait for its response timeout. Idempotent requests end now and are
+   * tried elsewhere (see Cuttable.lose); the endpoints close once nothing is left on them. How many ended.
    */
-  async lose(ids: readonly string[]): Promise<number> {
+  lose(ids: readonly string[]): number {
     let ended = 0;
     for (const id of ids) {
       const endpoint = this.endpoints.get(id);
       if (endpoint === undefined) continue;
-      for (const x of [...endpoint.active]) {
-        x.lose();
-        ended++;
-      }
-      await this.endpoints.retire(endpoint);
+      for (const x of [...endpoint.active]) if (x.lose()) ended++;
+      // On its way out: should its host come back, the next table gets a new endpoint for it.
+      endpoint.draining = true;
+      void endpoint.whenIdle().then(() => this.endpoints.retire(endpoint));
     }
     return ended;
   }

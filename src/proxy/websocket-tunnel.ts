@@ -96,9 +96,9 @@ export class WebSocketTunnel implements Dispatcher.DispatchHandler, Cuttable, Ro
     if (this.toClient.atBoundary) this.sendGoingAway();
   }
 
-  /** Its host left the cluster: closed as at a drain deadline, the client told 1001 (going away). */
-  lose(): void {
-    this.cut();
+  /** A WebSocket cannot move to another instance: it stays open while its host may come back. */
+  lose(): boolean {
+    return false;
   }
 
   onConnect(abort: (err?: Error) => void): void {

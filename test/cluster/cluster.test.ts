@@ -179,7 +179,7 @@ describe('cluster mode', { skip: ETCD_INSTALLED ? false : NO_ETCD }, () => {
       assert.equal(report.failed, 0, `${survivors[i]!.node}'s proxy: ${report.failed} of ${report.outcomes.length} failed\n${failures(report)}\n${logged}`);
     }
   });
-  it('ends the requests in flight to a host that stopped answering once its lease ends, and retries them on a live host', async (t) => {
+  it('retries the GETs in flight to a host that stopped answering once its lease ends; its POSTs wait for it', async (t) => {
     // After the test above, two hosts are left.
     const live = hosts.filter((h) => h.processes().length > 0);
     assert.equal(live.length, 2, `two hosts left: ${live.map((h) => h.node).join(', ')}`);
@@ -190,32 +190,116 @@ describe('cluster mode', { skip: ETCD_INSTALLED ? false : NO_ETCD }, () => {
     const frozenIds = new Set((instancesByHost(view)[frozen.node] ?? []).map((i) => i.id));
     assert.ok(frozenIds.size > 0, `${frozen.node} runs instances of web`);
     const frozenPids = new Set(frozen.processes());
-    // Slow GETs through the other host's proxy: balancing sends some of them to the frozen host's instances.
-    const client = new Agent({ connections: 16 });
-    const started = Date.now();
-    const answers = Array.from({ length: 8 }, () =>
-      request(`${via.proxyUrl}/?sleep=1500`, { dispatcher: client, headersTimeout: 90_000, bodyTimeout: 90_000 })
-        .then(async (res) => ({ status: res.statusCode, text: await res.body.text(), at: Date.now() }))
-        .catch((err: unknown) => ({ status: 0, text: String(err), at: Date.now() })),
-    );
-    await waitFor(async () => {
+    const inFlight = async () => {
       const routing = (await via.api<RoutingView>('GET', '/api/v1/routing')).body;
-      return routing.services.web?.releases.some((r) => r.endpoints.some((e) => frozenIds.has(e.id) && e.inFlight > 0));
-    }, { timeout: 10_000, interval: 20, message: `a request in flight to ${frozen.node}` });
+      const endpoints = routing.services.web?.releases.flatMap((r) => r.endpoints) ?? [];
+      const sum = (list: typeof endpoints) => list.reduce((n, e) => n + e.inFlight, 0);
+      return { all: sum(endpoints), frozen: sum(endpoints.filter((e) => frozenIds.has(e.id))) };
+    };
+    const client = new Agent({ connections: 32 });
+    const send = (method: 'GET' | 'POST') => {
+      const answer = { settled: false, done: Promise.resolve({ status: 0, text: '', at: 0 }) };
+      answer.done = request(`${via.proxyUrl}/?sleep=1500`, { method, dispatcher: client, headersTimeout: 90_000, bodyTimeout: 90_000 })
+        .then(async (res) => ({ status: res.statusCode, text: await res.body.text(), at: Date.now() }))
+        .catch((err: unknown) => ({ status: 0, text: String(err), at: Date.now() }))
+        .finally(() => (answer.settled = true));
+      return answer;
+    };
+    const pidOf = (text: string) => (JSON.parse(text) as { pid: number }).pid;
+    // Slow POSTs, then slow GETs, through the other host's proxy: balancing sends some of each to the frozen host.
+    const posts = Array.from({ length: 8 }, () => send('POST'));
+    const postsThere = await waitFor(async () => {
+      const now = await inFlight();
+      return now.all >= 8 && now.frozen > 0 ? now.frozen : undefined;
+    }, { timeout: 10_000, interval: 20, message: `POSTs in flight, some to ${frozen.node}` });
+    const gets = Array.from({ length: 8 }, () => send('GET'));
+    await waitFor(async () => {
+      const now = await inFlight();
+      return now.all >= 16 && now.frozen > postsThere;
+    }, { timeout: 10_000, interval: 20, message: `GETs in flight, some to ${frozen.node}` });
     const frozenAt = Date.now();
     frozen.freeze();
+    let thawed = false;
     try {
-      const results = await Promise.all(answers);
+      const results = await Promise.all(gets.map((g) => g.done));
       const slowest = Math.max(...results.map((r) => r.at)) - frozenAt;
-      t.diagnostic(`${frozen.node} frozen ${frozenAt - started} ms after the requests went out; every answer within ${slowest} ms of it (lease TTL ${LEASE_TTL_MS} ms)`);
+      t.diagnostic(`${frozen.node} frozen with ${postsThere} POSTs and some GETs in flight to it; every GET answered within ${slowest} ms (lease TTL ${LEASE_TTL_MS} ms)`);
       assert.deepEqual(results.map((r) => r.status), Array(8).fill(200), JSON.stringify(results));
-      for (const r of results) assert.ok(!frozenPids.has((JSON.parse(r.text) as { pid: number }).pid), `an answer came from the frozen host: ${r.text}`);
-      // Without the end of what was in flight, they would wait for the response timeout (60 s).
-      assert.ok(slowest < LEASE_TTL_MS + 10_000, `the requests to the frozen host ended ${slowest} ms after it froze`);
-    } finally {
+      for (const r of results) assert.ok(!frozenPids.has(pidOf(r.text)), `a GET was answered by the frozen host: ${r.text}`);
+      // Without ending them, they would wait for the response timeout (60 s).
+      assert.ok(slowest < LEASE_TTL_MS + 10_000, `the GETs to the frozen host ended ${slowest} ms after it froze`);
+      // A POST may have reached the app: it is never ended, and waits for the host to answer.
+      assert.equal(posts.filter((p) => !p.settled).length, postsThere, 'the POSTs to the frozen host still wait');
       frozen.thaw();
+      thawed = true;
+      const postResults = await Promise.all(posts.map((p) => p.done));
+      assert.deepEqual(postResults.map((r) => r.status), Array(8).fill(200), JSON.stringify(postResults));
+      assert.equal(postResults.filter((r) => frozenPids.has(pidOf(r.text))).length, postsThere, 'the waiting POSTs were answered by the host once it woke');
+    } finally {
+      if (!thawed) frozen.thaw();
       await client.close();
     }
     await untilView(via, (v) => v.hosts.find((h) => h.node === frozen.node)?.live === true, `${frozen.node} live again after SIGCONT`);
+  });
+
+  it('lets requests to a host whose lease lapsed finish while its instances still answer', async (t) => {
+    // A lease also lapses when only switchyard stops (or etcd is in trouble) on a host whose apps serve on.
+    const live = hosts.filter((h) => h.processes().length > 0);
+    const view = await untilView(live[0]!, (v) => v.leader !== null && v.hosts.filter((h) => h.live).length === live.length, 'every host left live, and a leader');
+    const leader = live.find((h) => h.node === view.leader)!;
+    const stalled = live.find((h) => h !== leader)!;
+    // The host frozen before came back without instances (the leader wrote them off): a deploy spreads web again.
+    const deployment = await leader.deploy({ version: 'v5' });
+    await waitFor(async () => (await leader.deployment(deployment.id))?.state === 'succeeded', { timeout: 120_000, message: 'the deployment of v5 to succeed' });
+    const spread = await untilView(leader, (v) => (instancesByHost(v)[stalled.node] ?? []).some((i) => i.id.includes('-v5-')), `a v5 instance on ${stalled.node}`);
+    // Its apps' processes (an instance's pid is the shell that runs it; the app is its child).
+    const stalledPids = new Set(stalled.processes());
+    const appIds = new Set((instancesByHost(spread)[stalled.node] ?? []).map((i) => i.id));
+    const client = new Agent({ connections: 16 });
+    // Longer than the lease and the check after it: they are still in flight when the host leaves.
+    const answers = Array.from({ length: 8 }, () =>
+      request(`${leader.proxyUrl}/?sleep=6000`, { dispatcher: client, headersTimeout: 90_000, bodyTimeout: 90_000 })
+        .then(async (res) => ({ status: res.statusCode, text: await res.body.text() }))
+        .catch((err: unknown) => ({ status: 0, text: String(err) })),
+    );
+    await waitFor(async () => {
+      const routing = (await leader.api<RoutingView>('GET', '/api/v1/routing')).body;
+      return routing.services.web?.releases.some((r) => r.endpoints.some((e) => appIds.has(e.id) && e.inFlight > 0));
+    }, { timeout: 10_000, interval: 20, message: `a request in flight to ${stalled.node}` });
+    stalled.freeze({ appsToo: false });
+    try {
+      await untilView(leader, (v) => v.hosts.find((h) => h.node === stalled.node)?.live !== true, `${stalled.node}'s lease to end`, 20_000);
+      const results = await Promise.all(answers);
+      assert.deepEqual(results.map((r) => r.status), Array(8).fill(200), JSON.stringify(results));
+      const fromStalled = results.filter((r) => stalledPids.has((JSON.parse(r.text) as { pid: number }).pid)).length;
+      t.diagnostic(`${fromStalled} of 8 answered by ${stalled.node}'s apps after its lease ended`);
+      const ended = leader.daemon.stdout().split('\n').filter((l) => /does not answer|host left the cluster ended/.test(l));
+      assert.ok(fromStalled > 0, `the requests in flight to the host whose lease lapsed were not answered there: ${results.map((r) => r.text).join(' ')}\n${ended.join('\n')}`);
+    } finally {
+      stalled.thaw();
+      await client.close();
+    }
+    await untilView(leader, (v) => v.hosts.find((h) => h.node === stalled.node)?.live === true, `${stalled.node} live again after SIGCONT`);
+  });
+
+  it('starts an instance on another host, under the same id, when its host dies while it is still starting', async (t) => {
+    const live = hosts.filter((h) => h.processes().length > 0);
+    const view = await untilView(live[0]!, (v) => v.leader !== null && v.hosts.filter((h) => h.live).length === live.length, 'every host left live, and a leader');
+    const leader = live.find((h) => h.node === view.leader)!;
+    const doomed = live.find((h) => h !== leader)!;
+    // A slow boot (the app listens after 3 s) keeps each new instance starting long enough to lose its host.
+    const deployment = await leader.deploy({ version: 'v4', env: { START_DELAY_MS: '3000' } });
+    const startingOn = (v: ClusterDaemonView) => v.hosts.find((h) => h.node === doomed.node)?.instances.find((i) => i.id.includes('-v4-') && i.state === 'starting');
+    const seen = await untilView(leader, (v) => startingOn(v) !== undefined, `a v4 instance starting on ${doomed.node}`, 60_000);
+    const moved = startingOn(seen)!.id;
+    await doomed.crash();
+    const done = await waitFor(async () => {
+      const d = await leader.deployment(deployment.id);
+      return d !== undefined && ['succeeded', 'rolled-back', 'failed'].includes(d.state) ? d : undefined;
+    }, { timeout: 120_000, message: 'the deployment of v4 to end' });
+    assert.equal(done.state, 'succeeded', `${done.state}: ${done.reason}`);
+    // The same instance, not a replacement: the deployment's records of it stay true.
+    const after = await untilView(leader, (v) => (instancesByHost(v)[leader.node] ?? []).some((i) => i.id === moved), `${moved} ready on ${leader.node}`);
+    t.diagnostic(`${moved} was starting on ${doomed.node} when it died; ready on ${leader.node}; v4 there: ${(instancesByHost(after)[leader.node] ?? []).map((i) => i.id).join(', ')}`);
   });
 });

@@ -2,6 +2,7 @@
 // as child processes, each with its own ports and state folder and the same services. Every process of a
 // host (keeper, controller, proxies, app instances) carries the host's marker in its environment, so a
 // test can kill a whole host at once, as a machine dying would, and teardown leaves nothing running.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import type { ClusterDaemonView } from '../../src/api/daemon-view.js';
@@ -91,18 +92,20 @@ export class ClusterHost {
 
   /**
    * The host stops answering without closing a connection, as a machine cut off the network or hung:
-   * every process of it SIGSTOPped (`thaw` resumes them; `crash` kills them stopped or not).
+   * every process of it SIGSTOPped (`thaw` resumes them; `crash` kills them stopped or not). `appsToo:
+   * false` stops only its switchyard, its apps (and the shells that run them) serving on.
    */
-  freeze(): void {
-    this.signalAll('SIGSTOP');
+  freeze({ appsToo = true } = {}): void {
+    this.signalAll('SIGSTOP', appsToo ? () => true : (pid) => !isApp(pid));
   }
 
   thaw(): void {
     this.signalAll('SIGCONT');
   }
 
-  private signalAll(signal: NodeJS.Signals): void {
+  private signalAll(signal: NodeJS.Signals, which: (pid: number) => boolean = () => true): void {
     for (const pid of this.processes()) {
+      if (!which(pid)) continue;
       try {
         process.kill(pid, signal);
       } catch {
@@ -127,6 +130,14 @@ export class ClusterHost {
   async close(): Promise<void> {
     await this.crash();
     await this.agent.close();
+  }
+}
+
+function isApp(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(NODE_APP);
+  } catch {
+    return false;
   }
 }
 

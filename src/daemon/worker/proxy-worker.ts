@@ -53,7 +53,7 @@ export class ProxyWorker {
       case 'drain':
         return void this.drain(message);
       case 'lost':
-        return void this.lose(message.endpoints);
+        return this.lose(message.endpoints);
       case 'describe':
         if (this.proxy) this.send({ t: 'described', id: message.id, table: describeTable(this.proxy.table, Date.now()) });
         return;
@@ -149,9 +149,9 @@ export class ProxyWorker {
     this.send({ t: 'drained', id: message.id, report });
   }
 
-  private async lose(endpoints: string[]): Promise<void> {
-    const ended = (await this.proxy?.lose(endpoints)) ?? 0;
-    if (ended > 0) this.log.warn({ endpoints, ended }, "ended the requests and WebSockets in flight to instances whose host left the cluster");
+  private lose(endpoints: string[]): void {
+    const ended = this.proxy?.lose(endpoints) ?? 0;
+    if (ended > 0) this.log.warn({ endpoints, ended }, 'idempotent requests in flight to instances whose host left the cluster ended, to be retried elsewhere');
   }
 
   /** Sends what was observed since the last time, and every endpoint's in-flight count. */

@@ -24,7 +24,7 @@ function pickAndHold(balancer: LeastConnectionsBalancer, count: number, context 
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     const chosen = balancer.pick(context);
-    const exchange: Cuttable = { cut() {}, lose() {} };
+    const exchange: Cuttable = { cut() {}, lose: () => false };
     chosen?.acquire(exchange);
     ids.push(chosen?.id ?? 'none');
   }
