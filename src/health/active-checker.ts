@@ -173,9 +173,24 @@ export class HealthChecker<T extends HealthTarget = HealthTarget> {
   }
 }
 
-/** One probe of an address. */
+/**
+ * One probe of an address, answered by its timeout at the latest. undici acts on the abort signal only
+ * once a connection attempt ends, which to a host whose link is down takes seconds (ARP gives up).
+ */
 export async function probe(address: string, policy: HealthCheckPolicy, agent?: Agent): Promise<ProbeResult> {
   if (policy.path === null) return tcpProbe(address, policy.timeout);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<ProbeResult>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, detail: 'timed out' }), policy.timeout);
+  });
+  try {
+    return await Promise.race([httpProbe(address, policy, agent), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function httpProbe(address: string, policy: HealthCheckPolicy, agent?: Agent): Promise<ProbeResult> {
   try {
     const tls = policy.tls ?? null;
     const response = await request(`${tls ? 'https' : 'http'}://${address}${policy.path}`, {
@@ -224,9 +239,10 @@ function tcpProbe(address: string, timeout: number): Promise<ProbeResult> {
 
 function describeError(err: unknown): string {
   if (typeof err === 'object' && err !== null) {
+    // Before the code: an AbortSignal's TimeoutError is a DOMException whose code is the number 23.
+    if ('name' in err && err.name === 'TimeoutError') return 'timed out';
     const code = 'code' in err ? String(err.code) : '';
     if (code) return code;
-    if ('name' in err && err.name === 'TimeoutError') return 'timed out';
   }
   return err instanceof Error ? err.message : String(err);
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, afterEach, describe, it } from 'node:test';
 import { Agent, request } from 'undici';
-import { HealthChecker, type HealthCheckPolicy, type HealthTarget } from '../../src/health/active-checker.js';
+import { HealthChecker, probe, type HealthCheckPolicy, type HealthTarget } from '../../src/health/active-checker.js';
 import { Proxy } from '../../src/proxy/proxy.js';
 import type { ServicePolicy } from '../../src/proxy/routing-table.js';
 import { echoName, refusedPort, startBackend, type Backend } from '../helpers/backend.js';
@@ -204,6 +204,15 @@ describe('health', () => {
       assert.equal(health.lastResult(ta)?.detail, 'HTTP 302');
       assert.equal(health.isHealthy(tb), false);
       assert.equal(health.lastResult(tb)?.detail, 'HTTP 404');
+    });
+
+    it('says a check that got no answer timed out (not an error code)', async () => {
+      const silent = await startBackend('silent', () => {
+        // Reads the request and never answers.
+      });
+      cleanups.push(() => silent.close());
+      const result = await probe(silent.address, { ...checkPolicy(), timeout: 200 });
+      assert.deepEqual(result, { ok: false, detail: 'timed out' });
     });
   });
 

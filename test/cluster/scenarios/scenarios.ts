@@ -10,6 +10,11 @@ export interface ScenarioContext {
   nextVersion: () => string;
   /** Says a host was cut off the network: a POST its app recorded whose answer never came is excused. */
   cut: (host: Host) => void;
+  /**
+   * Says the switchyard of the host holding the virtual IP was SIGKILLed at `at` (epoch ms): a POST whose
+   * connection it held (or accepted while dying) was reset with it, which nothing else could have held.
+   */
+  killedVipHolder: (host: Host, at: number) => void;
 }
 
 export interface Scenario {
@@ -69,6 +74,7 @@ const vipHolderKilled: Scenario = {
     const { figures } = await deployDuring(context, { via, strategy: 'rolling', askAfter: HOSTS.filter((h) => h !== holder) }, async () => {
       const pids = await lab.switchyardPids(holder);
       const killedAt = Date.now();
+      context.killedVipHolder(holder, killedAt);
       for (const { pid } of pids) signal(pid, 'SIGKILL');
       await waitFor(() => lab.vipHolder() === other, { timeout: 20_000, interval: 20, message: `the virtual IP to move to ${other}` });
       return `the virtual IP moved from ${holder} to ${other} in ${seconds(Date.now() - killedAt)}`;
