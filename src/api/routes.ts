@@ -74,8 +74,8 @@ export function adminRoutes(actions: AdminActions, metrics: Registry): Router {
   router.add(
     'POST',
     '/api/v1/services/:name/deployments',
-    api(({ params, body }) => {
-      const row = controller.deploy(params.name!, body);
+    api(async ({ params, body }) => {
+      const row = await controller.deploy(params.name!, body);
       return { status: 202, body: deploymentView(store, row) };
     }),
   );

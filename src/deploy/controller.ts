@@ -49,6 +49,9 @@ export interface ControllerDeps {
   hosts?: () => number;
 }
 
+/** How long a deploy, rollback or scale waits for a resize under way before it is refused (service_busy). */
+const RESIZE_WAIT_MS = 10_000;
+
 export class Controller {
   private readonly routings = new Map<string, Routing>();
   private readonly runs = new Map<string, DeploymentRun>();
@@ -57,6 +60,8 @@ export class Controller {
   private published: TableSpec = { services: [] };
   /** Rollbacks that are one swap back to a standby fleet (the API answers once that swap is in force). */
   private readonly instantRollbacks = new Set<number>();
+  /** A change of a stable release's instance count under way, per service (see `resize`). */
+  private readonly resizing = new Map<string, { what: string; held: Promise<void> }>();
   /** Set by recover() once every service's split is back: no table is published before. */
   private splitsRestored = false;
 
@@ -157,10 +162,11 @@ export class Controller {
     await this.applyTable();
   }
 
-  /** A deploy request: validated whole before anything is written. */
-  deploy(service: string, body: unknown): DeploymentRow {
+  /** A deploy request: validated whole before anything is written; it begins once a resize under way ended. */
+  async deploy(service: string, body: unknown): Promise<DeploymentRow> {
     const config = this.serviceConfig(service);
     const request = parseDeployRequest(body);
+    await this.settled(service);
     this.refuseIfBusy(service);
     const spec = releaseSpecFor(config, request);
     const release = this.deps.store.createRelease(service, request.version, spec);
@@ -260,6 +266,7 @@ export class Controller {
    * in force in every proxy, so the next request reaches the old release; another answers at once.
    */
   async rollbackInForce(service: string, to?: string, force = false): Promise<DeploymentRow> {
+    await this.settled(service);
     const row = this.rollback(service, to, force);
     const run = this.runs.get(service);
     if (this.instantRollbacks.delete(row.id) && run?.id === row.id) await run.routed;
@@ -272,10 +279,15 @@ export class Controller {
     if (typeof count !== 'number' || !Number.isInteger(count) || count < 1 || count > 256) {
       throw new DeployError('invalid_field', 'instances must be a whole number from 1 to 256', 'instances');
     }
+    await this.settled(service);
     this.refuseIfBusy(service);
     const stable = this.deps.store.stableRelease(service);
     if (stable === undefined) throw new DeployError('not_possible', `${service} has no stable release yet`);
     if (stable.spec.kind === 'static') throw new DeployError('not_possible', 'a service with static targets scales by deploying a new target list', 'instances');
+    return this.resize(service, `scaling ${stable.version} to ${count} instance(s)`, () => this.scaleStable(service, config, stable, count));
+  }
+
+  private async scaleStable(service: string, config: ServiceConfig, stable: ReleaseRow, count: number): Promise<{ from: number; to: number }> {
     const { supervisor, store } = this.deps;
     const current = supervisor.instances({ releaseId: stable.id });
     store.setScaledInstances(service, count);
@@ -299,7 +311,7 @@ export class Controller {
   /** Brings a service's stable release up (used at start, after recovery). */
   async startStable(service: string): Promise<void> {
     const config = this.serviceConfig(service);
-    const { store, supervisor } = this.deps;
+    const { store } = this.deps;
     // A first deployment taken over from the last controller may make a release stable: wait for it first.
     if (store.stableRelease(service) === undefined) await this.runs.get(service)?.finished;
     const stable = store.stableRelease(service);
@@ -315,8 +327,15 @@ export class Controller {
       if (final.state === 'succeeded') this.deps.log.info({ service, deployment: row.id }, 'first release deployed');
       return;
     }
+    await this.settled(service, Infinity);
     // A deployment in progress (taken over from the last controller) owns the service's instances.
     if (this.activeRun(service)) return;
+    await this.resize(service, `starting the instances stable ${stable.version} lacks`, () => this.fillStable(service, config, stable));
+  }
+
+  /** Starts the instances a stable release lacks (a host that joined, with placement perHost). */
+  private async fillStable(service: string, config: ServiceConfig, stable: ReleaseRow): Promise<void> {
+    const { store, supervisor } = this.deps;
     const count = this.instanceCount(config, stable.spec, this.scaledCount(service));
     const serving = [...this.routing(service).inRotation].filter((i) => i.release.id === stable.id && i.isLive);
     const missing = count - serving.length;
@@ -558,6 +577,39 @@ export class Controller {
     const { store } = this.deps;
     const last = store.deployments(service, 50).find((d) => d.state === 'succeeded' && d.toReleaseId === stable.id && d.fromReleaseId !== null);
     return last?.fromReleaseId == null ? undefined : store.release(last.fromReleaseId);
+  }
+
+  /**
+   * Runs a change of a stable release's instance count (scale, a joined host's share) with the service
+   * held: deployments, rollbacks and other resizes wait until it ended, so none plans with a count about
+   * to change, and no instance is put back into rotation under a deployment that moved traffic on.
+   */
+  private async resize<T>(service: string, what: string, work: () => Promise<T>): Promise<T> {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    this.resizing.set(service, { what, held });
+    try {
+      return await work();
+    } finally {
+      this.resizing.delete(service);
+      release();
+    }
+  }
+
+  /**
+   * Resolves once no resize of the service is under way. A request waits at most `maxWaitMs` (well
+   * inside a client's timeout, so a request that timed out never takes effect later), then is refused.
+   */
+  private async settled(service: string, maxWaitMs = RESIZE_WAIT_MS): Promise<void> {
+    const deadline = performance.now() + maxWaitMs;
+    for (let current = this.resizing.get(service); current !== undefined; current = this.resizing.get(service)) {
+      const left = deadline - performance.now();
+      let timer: NodeJS.Timeout | undefined;
+      const late = left === Infinity ? null : new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), Math.max(0, left))));
+      const outcome = await (late === null ? current.held : Promise.race([current.held, late]));
+      clearTimeout(timer);
+      if (outcome === 'late') throw new DeployError('service_busy', `${service} is ${current.what}; try again once that is done`);
+    }
   }
 
   private refuseIfBusy(service: string): void {

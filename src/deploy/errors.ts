@@ -1,7 +1,7 @@
 // Errors a deployment request can meet, each with a stable code, an HTTP status and the field at fault.
 import { closest } from '../config/index.js';
 
-export type DeployErrorCode = 'unknown_service' | 'invalid_field' | 'deployment_in_progress' | 'no_deployment' | 'not_possible' | 'unknown_release' | 'rollback_window_ended';
+export type DeployErrorCode = 'unknown_service' | 'invalid_field' | 'deployment_in_progress' | 'no_deployment' | 'not_possible' | 'unknown_release' | 'rollback_window_ended' | 'service_busy';
 
 const STATUS: Record<DeployErrorCode, number> = {
   unknown_service: 404,
@@ -11,6 +11,7 @@ const STATUS: Record<DeployErrorCode, number> = {
   deployment_in_progress: 409,
   not_possible: 409,
   rollback_window_ended: 409,
+  service_busy: 409,
 };
 
 export class DeployError extends Error {

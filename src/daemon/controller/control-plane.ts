@@ -231,7 +231,7 @@ export class ControlPlane {
     if (!targets || (stable?.spec.kind === 'static' && JSON.stringify(stable.spec.targets) === JSON.stringify(targets))) return;
     if (this.controller.activeRun(name)) return void (await this.rollOutTargets(name));
     try {
-      this.controller.deploy(name, { version: 'static', targets });
+      await this.controller.deploy(name, { version: 'static', targets });
     } catch (err) {
       this.log.error({ err, service: name }, 'could not roll out the new targets');
     }
