@@ -234,9 +234,10 @@ export class HostAgent {
 
   /**
    * Once every proxy here routes by a table without the lost instances (so a retry never goes back to
-   * them), ends what is in flight to each one that does not answer its health check from here either.
-   * A lease also lapses when etcd is in trouble while the host serves on: its requests finish as usual.
-   * One that is in the table again (its host came back) is left alone.
+   * them), tells the proxies about each one that does not answer its health check from here either: they
+   * end its idempotent requests in flight and retry them elsewhere (see Proxy.lose). A lease also lapses
+   * when etcd is in trouble while the host serves on: then the check passes and nothing is ended. One
+   * that is in the table again (its host came back) is left alone.
    */
   #endLost(spec: TableSpec): void {
     if (this.#lost.size === 0) return;
@@ -246,7 +247,7 @@ export class HostAgent {
       if (routed.has(id) || config === undefined) continue;
       void probe(address, healthPolicy(config)).then((result) => {
         if (result.ok) return;
-        this.deps.log.warn({ instance: id, address, check: result.detail }, 'an instance whose host left does not answer: ending what is in flight to it');
+        this.deps.log.warn({ instance: id, address, check: result.detail }, 'an instance whose host left does not answer: its idempotent requests in flight are retried elsewhere');
         this.deps.fleet.lost([id]);
       });
     }
