@@ -171,7 +171,9 @@ describe('cluster mode', { skip: ETCD_INSTALLED ? false : NO_ETCD }, () => {
     assert.ok(done.events.some((e) => e.type === 'deployment.resumed'), `the new leader did not resume the deployment from its stored steps: ${done.events.map((e) => e.type).join(' ')}`);
     t.diagnostic(`dead host out of every table after ${droppedMs} ms; new leader ${view.leader}; requests: ${reports.map((r) => r.outcomes.length).join(' + ')}`);
     // The serving capacity is whole again, on the hosts left.
-    const after = await untilView(survivors[0]!, (v) => Object.values(instancesByHost(v)).flat().filter((i) => i.id.includes('-v3-')).length === 3, 'three v3 instances on the survivors');
+    const after = await untilView(survivors[0]!, (v) => Object.values(instancesByHost(v)).flat().filter((i) => i.id.includes('-v3-')).length === 3, 'three v3 instances on the survivors').catch((err: unknown) => {
+      throw new Error(`${(err as Error).message}\nthe deployment's events:\n${done.events.map((e) => `${e.type}: ${e.message}`).join('\n')}`);
+    });
     assert.deepEqual(Object.keys(instancesByHost(after)).sort(), survivors.map((h) => h.node).sort());
     for (const [i, report] of reports.entries()) {
       // The proxy's own access-log lines of its failures (attempts, endpoints) go with the message.
