@@ -44,3 +44,26 @@ describe('a deploy during a scale-up', () => {
     assert.equal(report.failed, 0, describeFailures(report));
   });
 });
+
+describe('a deploy during a scale-up that outlasts the wait', () => {
+  let sy: Switchyard;
+  before(async () => {
+    // Instances listen 12 s after they start: longer than a request waits for a resize (10 s).
+    sy = await Switchyard.start({ instances: 1, env: { START_DELAY_MS: '12000' } });
+  });
+  after(async () => sy?.close());
+
+  it('is refused with service_busy, naming the scale-up, and changes nothing', async () => {
+    const scaled = sy.api<{ from: number; to: number }>('POST', '/api/v1/services/web/scale', { instances: 2 });
+    await waitFor(async () => (await sy.liveInstances()).length === 2, { timeout: 10_000, interval: 20, message: 'the scale-up to start an instance' });
+    const refused = await sy.api<{ error: { code: string; message: string } }>('POST', '/api/v1/services/web/deployments', { version: 'v2' });
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    assert.equal(refused.body.error.code, 'service_busy');
+    assert.match(refused.body.error.message, /web is scaling v1 to 2 instance\(s\); try again once that is done/);
+    assert.deepEqual((await sy.deployments()).filter((d) => d.to?.version === 'v2'), [], 'the refused deploy left no deployment');
+    const scale = await scaled;
+    assert.deepEqual([scale.status, scale.body], [200, { from: 1, to: 2 }]);
+    const instances = await sy.liveInstances();
+    assert.deepEqual(instances.map((i) => [i.version, i.inRotation]), [['v1', true], ['v1', true]], 'no deployment began');
+  });
+});
