@@ -62,6 +62,14 @@ describe('cluster mode', { skip: ETCD_INSTALLED ? false : NO_ETCD }, () => {
     await tmp?.remove();
   });
 
+  /** The hosts still running, once every one is live and one leads: the leader and another. */
+  async function leaderAndFollower(): Promise<{ leader: ClusterHost; follower: ClusterHost }> {
+    const live = hosts.filter((h) => h.processes().length > 0);
+    const view = await untilView(live[0]!, (v) => v.leader !== null && v.hosts.filter((h) => h.live).length === live.length, 'every host left live, and a leader');
+    const leader = live.find((h) => h.node === view.leader)!;
+    return { leader, follower: live.find((h) => h !== leader)! };
+  }
+
   it('routes from every host to healthy instances on every host, and deploys across the cluster without a failed request', async () => {
     // Slow requests are always in flight on every proxy: an instance stops only once every host drained it.
     const loads = startLoads(hosts, 1);
@@ -246,10 +254,7 @@ describe('cluster mode', { skip: ETCD_INSTALLED ? false : NO_ETCD }, () => {
 
   it('lets requests to a host whose lease lapsed finish while its instances still answer', async (t) => {
     // A lease also lapses when only switchyard stops (or etcd is in trouble) on a host whose apps serve on.
-    const live = hosts.filter((h) => h.processes().length > 0);
-    const view = await untilView(live[0]!, (v) => v.leader !== null && v.hosts.filter((h) => h.live).length === live.length, 'every host left live, and a leader');
-    const leader = live.find((h) => h.node === view.leader)!;
-    const stalled = live.find((h) => h !== leader)!;
+    const { leader, follower: stalled } = await leaderAndFollower();
     // The host frozen before came back without instances (the leader wrote them off): a deploy spreads web again.
     const deployment = await leader.deploy({ version: 'v5' });
     await waitFor(async () => (await leader.deployment(deployment.id))?.state === 'succeeded', { timeout: 120_000, message: 'the deployment of v5 to succeed' });
@@ -285,10 +290,7 @@ describe('cluster mode', { skip: ETCD_INSTALLED ? false : NO_ETCD }, () => {
   });
 
   it('starts an instance on another host, under the same id, when its host dies while it is still starting', async (t) => {
-    const live = hosts.filter((h) => h.processes().length > 0);
-    const view = await untilView(live[0]!, (v) => v.leader !== null && v.hosts.filter((h) => h.live).length === live.length, 'every host left live, and a leader');
-    const leader = live.find((h) => h.node === view.leader)!;
-    const doomed = live.find((h) => h !== leader)!;
+    const { leader, follower: doomed } = await leaderAndFollower();
     // A slow boot (the app listens after 3 s) keeps each new instance starting long enough to lose its host.
     const deployment = await leader.deploy({ version: 'v4', env: { START_DELAY_MS: '3000' } });
     const startingOn = (v: ClusterDaemonView) => v.hosts.find((h) => h.node === doomed.node)?.instances.find((i) => i.id.includes('-v4-') && i.state === 'starting');
